@@ -1,0 +1,218 @@
+//! `cxr demo`: the main job on bundled sample data.
+//!
+//! Labels 21 real IU X-Ray reports (bundled in the binary) and writes `labels.csv`, `labels.jsonl` and an
+//! HTML page (`index.html`) that shows each report with its labels and highlighted evidence.
+
+use crate::label::{label_all, to_csv, to_jsonl, ColumnOrder};
+use crate::output::write_atomic;
+use crate::reports::{read_reports_from_bytes, ReadOptions, ReportInput};
+use anyhow::{Context, Result};
+use cxr_core::{Finding, Label};
+use cxr_report::{CueKind, Labeler, ReportLabels};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+const SAMPLE_REPORTS: &[u8] = include_bytes!("../data/demo/reports.csv");
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Folder for the outputs (created if missing).
+    #[arg(long, default_value = "cxr-demo")]
+    pub out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: DemoArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create output folder {}", a.out.display()))?;
+    let input = read_reports_from_bytes(SAMPLE_REPORTS, "bundled reports.csv", &ReadOptions::default())?;
+    let labeler = Labeler::default();
+    let labels = label_all(&labeler, &input.reports, &indicatif::ProgressBar::hidden());
+
+    let csv_path = a.out.join("labels.csv");
+    let jsonl_path = a.out.join("labels.jsonl");
+    let html_path = a.out.join("index.html");
+    write_atomic(&csv_path, &to_csv(&input.reports, &labels, ColumnOrder::Chexpert)?)?;
+    write_atomic(&jsonl_path, &to_jsonl(&input.reports, &labels)?)?;
+    write_atomic(&html_path, render_html(&input.reports, &labels).as_bytes())?;
+
+    let counts = count_labels(&labels);
+    if a.json {
+        let table: serde_json::Map<String, serde_json::Value> = Finding::ALL
+            .iter()
+            .map(|f| {
+                let [p, n, u] = counts[f.index()];
+                (f.name().to_string(), serde_json::json!({"positive": p, "negative": n, "uncertain": u}))
+            })
+            .collect();
+        let v = serde_json::json!({
+            "reports": labels.len(),
+            "labels": table,
+            "outputs": [csv_path, jsonl_path, html_path],
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("Labeled {} bundled IU X-Ray reports.\n", labels.len());
+        println!("{:<28} {:>8} {:>8} {:>9}", "finding", "positive", "negative", "uncertain");
+        for f in Finding::ALL {
+            let [p, n, u] = counts[f.index()];
+            println!("{:<28} {p:>8} {n:>8} {u:>9}", f.name());
+        }
+        println!("\nWrote {}, {} and {}", csv_path.display(), jsonl_path.display(), html_path.display());
+        println!("Open {} in a browser to see each report with its evidence highlighted.", html_path.display());
+    }
+    Ok(())
+}
+
+fn count_labels(labels: &[ReportLabels]) -> [[usize; 3]; 14] {
+    let mut c = [[0; 3]; 14];
+    for l in labels {
+        for (f, v) in l.labels.iter() {
+            match v {
+                Label::Positive => c[f.index()][0] += 1,
+                Label::Negative => c[f.index()][1] += 1,
+                Label::Uncertain => c[f.index()][2] += 1,
+                Label::NotMentioned => {}
+            }
+        }
+    }
+    c
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn label_class(l: Label) -> &'static str {
+    match l {
+        Label::Positive => "pos",
+        Label::Negative => "neg",
+        Label::Uncertain => "unc",
+        Label::NotMentioned => "",
+    }
+}
+
+/// The report text with mentions and cues wrapped in `<mark>`; overlapping spans are cut at every boundary.
+fn highlight(l: &ReportLabels) -> String {
+    let text = &l.text;
+    // (start, end, class, title)
+    let mut spans: Vec<(usize, usize, &'static str, String)> = Vec::new();
+    for m in &l.mentions {
+        let who = m.finding.map_or("other abnormality", |f| f.name());
+        let class = if m.finding.is_none() { "oth" } else { label_class(m.label) };
+        let why = m.cue.as_ref().map_or(String::new(), |c| format!(" ({:?}: {})", c.category, c.text));
+        spans.push((
+            m.span.start,
+            m.span.end,
+            class,
+            format!("{who}: {}{why}", m.label.value().map_or("blank".into(), |v| v.to_string())),
+        ));
+        if let Some(c) = &m.cue {
+            if c.category != CueKind::Implied && c.category != CueKind::HedgedPhrase {
+                spans.push((c.span.start, c.span.end, "cue", format!("{:?} cue for {who}", c.category)));
+            }
+        }
+    }
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for s in &spans {
+        cuts.push(s.0);
+        cuts.push(s.1);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = String::new();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let Some(piece) = text.get(a..b) else {
+            continue;
+        };
+        let covering: Vec<&(usize, usize, &str, String)> = spans.iter().filter(|s| s.0 <= a && b <= s.1).collect();
+        if covering.is_empty() {
+            out.push_str(&esc(piece));
+            continue;
+        }
+        // The strongest class wins the colour; every title is kept.
+        let rank = |c: &str| match c {
+            "pos" => 5,
+            "unc" => 4,
+            "neg" => 3,
+            "oth" => 2,
+            _ => 1,
+        };
+        let class = covering.iter().map(|s| s.2).max_by_key(|c| rank(c)).unwrap_or("cue");
+        let title: Vec<&str> = covering.iter().map(|s| s.3.as_str()).collect();
+        let _ = write!(out, "<mark class=\"{class}\" title=\"{}\">{}</mark>", esc(&title.join("; ")), esc(piece));
+    }
+    out
+}
+
+fn render_html(reports: &[ReportInput], labels: &[ReportLabels]) -> String {
+    let mut h = String::from(concat!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cxr demo — report labels</title>\n<style>",
+        "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}",
+        ".r{border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}",
+        ".t{white-space:pre-wrap}mark{border-radius:3px;padding:0 2px}",
+        "mark.pos{background:#f8c4c4}mark.neg{background:#c8ecc8}mark.unc{background:#fbe3a8}",
+        "mark.oth{background:#dcdcf5}mark.cue{background:none;text-decoration:underline 2px #555}",
+        ".chips span{display:inline-block;margin:2px;padding:1px 8px;border-radius:10px;font-size:13px}",
+        ".chips .pos{background:#f8c4c4}.chips .neg{background:#c8ecc8}.chips .unc{background:#fbe3a8}",
+        "h2{font-size:1rem;margin:0 0 .5rem}</style></head><body>\n",
+        "<h1>cxr demo — CheXpert-style report labels</h1>\n",
+        "<p>Each report is labeled for the 14 CheXpert observations: <mark class=\"pos\">positive</mark> ",
+        "<mark class=\"neg\">negative</mark> <mark class=\"unc\">uncertain</mark> ",
+        "<mark class=\"oth\">other abnormality</mark>; underlined words are the cues (negation, hedge, qualifier). ",
+        "Hover a highlight for its finding and cue. Reports: IU X-Ray (CC BY-NC-ND 4.0).</p>\n"
+    ));
+    for (r, l) in reports.iter().zip(labels) {
+        let _ = write!(h, "<div class=\"r\"><h2>{}</h2><div class=\"chips\">", esc(&r.id));
+        for (f, v) in l.labels.iter().filter(|(_, v)| *v != Label::NotMentioned) {
+            let _ = write!(h, "<span class=\"{}\">{} = {}</span>", label_class(v), f.name(), v.as_chexpert_str());
+        }
+        if l.empty {
+            h.push_str("<span>empty report</span>");
+        }
+        let _ = writeln!(h, "</div><p class=\"t\">{}</p></div>", highlight(l));
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_and_highlights() {
+        let l = Labeler::default().label("No <b>effusion</b>. Large pneumothorax.");
+        let html = highlight(&l);
+        assert!(html.contains("&lt;b&gt;"), "{html}");
+        assert!(html.contains("<mark class=\"neg\""), "{html}");
+        assert!(html.contains("<mark class=\"pos\" title=\"Pneumothorax: 1\">pneumothorax</mark>"), "{html}");
+    }
+
+    #[test]
+    fn bundled_sample_covers_every_finding() {
+        let input = read_reports_from_bytes(SAMPLE_REPORTS, "bundled", &ReadOptions::default()).unwrap();
+        assert_eq!(input.reports.len(), 21);
+        let labels = label_all(&Labeler::default(), &input.reports, &indicatif::ProgressBar::hidden());
+        let counts = count_labels(&labels);
+        for f in Finding::ALL
+            .into_iter()
+            .filter(|f| !matches!(f, Finding::PleuralOther | Finding::EnlargedCardiomediastinum))
+        {
+            assert!(counts[f.index()][0] > 0, "{f} never positive in the demo sample");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `cxr` — the cxrkit command-line tool. A thin shell: argument parsing, input/output formats and progress;
+//! the work is done by the domain crates.
+
+mod demo;
+mod label;
+mod output;
+mod reports;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Chest X-ray AI toolkit: label reports, and more as capabilities land. Offline, CPU only.
+#[derive(Debug, Parser)]
+#[command(name = "cxr", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Label free-text reports with the 14 CheXpert observations (1, 0, -1, blank), with evidence.
+    Label(label::LabelArgs),
+    /// Run the main job on bundled sample data and write an HTML page to look at.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Label(a) => label::run(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! # cxr-core — the vocabulary every cxrkit crate shares
+//!
+//! This crate holds the nouns the rest of the toolkit speaks in and nothing else: no I/O, no heavy
+//! dependencies. Domain crates (`cxr-report`, `cxr-metrics`, …) depend on it; it depends on none of them.
+//!
+//! * [`Finding`] — the 14 CheXpert observations, with their names in the CheXpert and CheXbert column orders.
+//! * [`Label`] — the CheXpert label values: 1 positive, 0 negative, −1 uncertain, blank not mentioned.
+//! * [`FindingLabels`] — one label per finding, i.e. one row of a CheXpert-style label file.
+//!
+//! ```
+//! use cxr_core::{Finding, Label, FindingLabels};
+//! let mut row = FindingLabels::default();
+//! row.set(Finding::Cardiomegaly, Label::Positive);
+//! assert_eq!(row.get(Finding::Cardiomegaly).as_chexpert_str(), "1");
+//! assert_eq!(row.get(Finding::Edema).as_chexpert_str(), "");
+//! assert_eq!("pleural effusion".parse::<Finding>().unwrap(), Finding::PleuralEffusion);
+//! ```
+
+mod finding;
+mod label;
+
+pub use finding::{Finding, ParseFindingError};
+pub use label::{FindingLabels, Label, ParseLabelError};
