@@ -112,7 +112,7 @@ fn highlight(l: &ReportLabels) -> String {
     for m in &l.mentions {
         let who = m.finding.map_or("other abnormality", |f| f.name());
         let class = if m.finding.is_none() { "oth" } else { label_class(m.label) };
-        let why = m.cue.as_ref().map_or(String::new(), |c| format!(" ({:?}: {})", c.category, c.text));
+        let why = m.cue.as_ref().map_or(String::new(), |c| format!(" ({:?}: {})", c.category, l.text_of(c.span)));
         spans.push((
             m.span.start,
             m.span.end,

@@ -71,62 +71,93 @@ pub fn parse_sections(s: &str) -> Result<Vec<SectionKind>> {
     s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.parse::<SectionKind>().map_err(Into::into)).collect()
 }
 
+/// Labels one report.
+pub fn label_one(labeler: &Labeler, r: &ReportInput) -> ReportLabels {
+    match &r.body {
+        ReportBody::Whole(t) => labeler.label(t),
+        ReportBody::Sections(parts) => {
+            let parts: Vec<(SectionKind, &str)> = parts.iter().map(|(k, t)| (*k, t.as_str())).collect();
+            labeler.label_sections(&parts)
+        }
+    }
+}
+
 /// Labels reports in parallel; the output order is the input order whatever the thread count.
 pub fn label_all(labeler: &Labeler, reports: &[ReportInput], pb: &indicatif::ProgressBar) -> Vec<ReportLabels> {
     reports
         .par_iter()
         .map(|r| {
-            let out = match &r.body {
-                ReportBody::Whole(t) => labeler.label(t),
-                ReportBody::Sections(parts) => {
-                    let parts: Vec<(SectionKind, &str)> = parts.iter().map(|(k, t)| (*k, t.as_str())).collect();
-                    labeler.label_sections(&parts)
-                }
-            };
+            let out = label_one(labeler, r);
             pb.inc(1);
             out
         })
         .collect()
 }
 
-/// The CSV: `id` then one column per finding, blank for not mentioned.
-pub fn to_csv(reports: &[ReportInput], labels: &[ReportLabels], order: ColumnOrder) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["id"];
-    header.extend(order.findings().iter().map(|f| f.name()));
-    w.write_record(&header)?;
-    for (r, l) in reports.iter().zip(labels) {
-        let mut row = vec![r.id.as_str()];
-        row.extend(order.findings().iter().map(|f| l.get(*f).as_chexpert_str()));
-        w.write_record(&row)?;
+/// The CSV header: `id` then one column per finding.
+pub fn csv_header(order: ColumnOrder) -> Vec<u8> {
+    let mut h = String::from("id");
+    for f in order.findings() {
+        h.push(',');
+        h.push_str(f.name());
     }
-    w.into_inner().context("cannot finish the CSV")
+    h.push('\n');
+    h.into_bytes()
 }
 
-/// JSON Lines: `{"id", "labels", "empty", "mentions": [...], "text"}` per report.
+/// One CSV row: the id, then one cell per finding, blank for not mentioned.
+pub fn csv_row(r: &ReportInput, l: &ReportLabels, order: ColumnOrder) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(64));
+    let mut row = Vec::with_capacity(15);
+    row.push(r.id.as_str());
+    row.extend(order.findings().iter().map(|f| l.get(*f).as_chexpert_str()));
+    w.write_record(&row)?;
+    w.into_inner().context("cannot finish a CSV row")
+}
+
+/// One JSON line: `{"id", "labels", "empty", "invalid_utf8_replaced", "mentions": [...], "text"}`.
+pub fn json_line(r: &ReportInput, l: &ReportLabels) -> Result<Vec<u8>> {
+    let v = serde_json::json!({
+        "id": r.id,
+        "labels": l.labels,
+        "empty": l.empty,
+        "invalid_utf8_replaced": r.had_invalid_utf8,
+        "mentions": l.mentions.iter().map(|m| serde_json::json!({
+            "finding": m.finding.map(|f| f.name()),
+            "label": m.label.value(),
+            "section": m.section,
+            "text": l.text_of(m.span),
+            "span": m.span,
+            "sentence": l.text_of(m.sentence),
+            "sentence_span": m.sentence,
+            "phrase": m.phrase,
+            "cue": m.cue.as_ref().map(|c| serde_json::json!({
+                "category": c.category,
+                "text": l.text_of(c.span),
+                "span": c.span,
+            })),
+        })).collect::<Vec<_>>(),
+        "text": l.text,
+    });
+    let mut out = serde_json::to_vec(&v)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// The whole CSV for labeled reports.
+pub fn to_csv(reports: &[ReportInput], labels: &[ReportLabels], order: ColumnOrder) -> Result<Vec<u8>> {
+    let mut out = csv_header(order);
+    for (r, l) in reports.iter().zip(labels) {
+        out.extend(csv_row(r, l, order)?);
+    }
+    Ok(out)
+}
+
+/// The whole JSON Lines output for labeled reports.
 pub fn to_jsonl(reports: &[ReportInput], labels: &[ReportLabels]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for (r, l) in reports.iter().zip(labels) {
-        let v = serde_json::json!({
-            "id": r.id,
-            "labels": l.labels,
-            "empty": l.empty,
-            "invalid_utf8_replaced": r.had_invalid_utf8,
-            "mentions": l.mentions.iter().map(|m| serde_json::json!({
-                "finding": m.finding.map(|f| f.name()),
-                "label": m.label.value(),
-                "section": m.section,
-                "text": m.text,
-                "span": m.span,
-                "sentence": m.sentence.of(&l.text),
-                "sentence_span": m.sentence,
-                "phrase": m.phrase,
-                "cue": m.cue,
-            })).collect::<Vec<_>>(),
-            "text": l.text,
-        });
-        serde_json::to_writer(&mut out, &v)?;
-        out.push(b'\n');
+        out.extend(json_line(r, l)?);
     }
     Ok(out)
 }
@@ -138,14 +169,31 @@ pub fn run(a: LabelArgs) -> Result<()> {
     let labeler = Labeler::with_options(LabelerOptions { sections, ..LabelerOptions::default() });
     let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
     let pb = progress(input.reports.len() as u64, a.quiet, "labeling");
-    let labels = pool.install(|| label_all(&labeler, &input.reports, &pb));
+    // Each report goes straight to its output row, so memory holds rows, not labeling results.
+    let rows: Vec<Result<(Vec<u8>, bool)>> = pool.install(|| {
+        input
+            .reports
+            .par_iter()
+            .map(|r| {
+                let l = label_one(&labeler, r);
+                pb.inc(1);
+                let row = if a.json { json_line(r, &l)? } else { csv_row(r, &l, a.format)? };
+                Ok((row, l.empty))
+            })
+            .collect()
+    });
     pb.finish_and_clear();
-    let bytes = if a.json { to_jsonl(&input.reports, &labels)? } else { to_csv(&input.reports, &labels, a.format)? };
+    let mut bytes = if a.json { Vec::new() } else { csv_header(a.format) };
+    let mut empty = 0;
+    for row in rows {
+        let (row, was_empty) = row?;
+        bytes.extend(row);
+        empty += usize::from(was_empty);
+    }
     emit(a.output.as_deref(), &bytes)?;
     if !a.quiet {
-        let empty = labels.iter().filter(|l| l.empty).count();
         let bad = input.reports.iter().filter(|r| r.had_invalid_utf8).count();
-        eprintln!("labeled {} reports", labels.len());
+        eprintln!("labeled {} reports", input.reports.len());
         if empty > 0 {
             eprintln!("warning: {empty} reports had no text to label (all labels left blank)");
         }

@@ -38,6 +38,7 @@ use crate::sentences::SentenceSplitter;
 use crate::text::{tokenize_into, Span, Token};
 use cxr_core::{Finding, FindingLabels, Label};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Which sections to label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +59,7 @@ impl Default for LabelerOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cue {
     pub category: CueKind,
-    /// The trigger as written in the report.
-    pub text: String,
+    /// Where the cue stands in [`ReportLabels::text`] (see [`ReportLabels::text_of`]).
     pub span: Span,
 }
 
@@ -88,12 +88,10 @@ pub struct Mention {
     pub section: SectionKind,
     /// The sentence, as a span of [`ReportLabels::text`].
     pub sentence: Span,
-    /// The mention, as a span of [`ReportLabels::text`].
+    /// The mention, as a span of [`ReportLabels::text`] (see [`ReportLabels::text_of`]).
     pub span: Span,
-    /// The mention as written.
-    pub text: String,
     /// The lexicon phrase that matched.
-    pub phrase: String,
+    pub phrase: Arc<str>,
     /// What negated, hedged or qualified it; `None` for a plain positive mention.
     pub cue: Option<Cue>,
 }
@@ -116,6 +114,11 @@ impl ReportLabels {
         self.labels.get(f)
     }
 
+    /// The text at `span`, e.g. a mention's or a cue's as written.
+    pub fn text_of(&self, span: Span) -> &str {
+        span.of(&self.text)
+    }
+
     /// The mentions that decided `f`'s label.
     pub fn evidence(&self, f: Finding) -> impl Iterator<Item = &Mention> {
         self.mentions.iter().filter(move |m| m.finding == Some(f))
@@ -127,10 +130,10 @@ impl ReportLabels {
 pub struct Labeler {
     options: LabelerOptions,
     lexicon: Vec<LexiconEntry>,
-    mentions: PhraseMatcher,
     triggers: Vec<TriggerRule>,
-    trigger_matcher: PhraseMatcher,
-    qualifiers: PhraseMatcher,
+    /// Lexicon phrases, then triggers, then qualifiers, in one matcher so a sentence is scanned once:
+    /// ids `0..lexicon.len()` are lexicon entries, the next `triggers.len()` triggers, the rest qualifiers.
+    matcher: PhraseMatcher,
     headings: SectionHeadings,
     splitter: SentenceSplitter,
 }
@@ -152,25 +155,21 @@ impl Labeler {
         let compile = |m: &mut PhraseMatcher, file: &str, i: usize, p: &str| {
             m.add(p).map(|_| ()).map_err(|e| RuleError { file: file.into(), line: i + 1, problem: e.to_string() })
         };
-        let mut mentions = PhraseMatcher::new();
+        let mut matcher = PhraseMatcher::new();
         for (i, e) in rules.lexicon.iter().enumerate() {
-            compile(&mut mentions, "lexicon", i, &e.phrase)?;
+            compile(&mut matcher, "lexicon", i, &e.phrase)?;
         }
-        let mut trigger_matcher = PhraseMatcher::new();
         for (i, t) in rules.triggers.iter().enumerate() {
-            compile(&mut trigger_matcher, "triggers", i, &t.phrase)?;
+            compile(&mut matcher, "triggers", i, &t.phrase)?;
         }
-        let mut qualifiers = PhraseMatcher::new();
         for (i, q) in rules.qualifiers.iter().enumerate() {
-            compile(&mut qualifiers, "qualifiers", i, q)?;
+            compile(&mut matcher, "qualifiers", i, q)?;
         }
         Ok(Labeler {
             options,
             lexicon: rules.lexicon,
-            mentions,
             triggers: rules.triggers,
-            trigger_matcher,
-            qualifiers,
+            matcher,
             headings: SectionHeadings::default(),
             splitter: SentenceSplitter::default(),
         })
@@ -226,9 +225,12 @@ impl Labeler {
         let empty = spans.iter().all(|(_, s)| s.of(&text).trim().is_empty());
         let mut mentions = Vec::new();
         let mut scratch = Scratch::default();
+        let mut tokens = Vec::with_capacity(64);
         for &(kind, span) in spans {
             for sentence in self.splitter.split(&text, span) {
-                self.label_sentence(&text, &lower, kind, sentence, &mut scratch, &mut mentions);
+                tokens.clear();
+                tokenize_into(sentence.of(&lower), sentence.start, &mut tokens);
+                self.label_sentence(&tokens, kind, sentence, &mut scratch, &mut mentions);
             }
         }
         let labels = if empty { FindingLabels::default() } else { aggregate(&mentions) };
@@ -237,34 +239,37 @@ impl Labeler {
 
     fn label_sentence(
         &self,
-        text: &str,
-        lower: &str,
+        tokens: &[Token<'_>],
         section: SectionKind,
         sentence: Span,
         scratch: &mut Scratch,
         out: &mut Vec<Mention>,
     ) {
-        let mut tokens: Vec<Token<'_>> = Vec::with_capacity(48);
-        tokenize_into(sentence.of(lower), sentence.start, &mut tokens);
+        scratch.all.clear();
+        self.matcher.find_all(tokens, &mut scratch.all);
+        let (n_lex, n_trig) = (self.lexicon.len(), self.triggers.len());
         scratch.matches.clear();
-        self.mentions.find_all(&tokens, &mut scratch.matches);
+        scratch.triggers.clear();
+        scratch.qualifiers.clear();
+        for m in &scratch.all {
+            let (list, base) = if m.id < n_lex {
+                (&mut scratch.matches, 0)
+            } else if m.id < n_lex + n_trig {
+                (&mut scratch.triggers, n_lex)
+            } else {
+                (&mut scratch.qualifiers, n_lex + n_trig)
+            };
+            list.push(PhraseMatch { id: m.id - base, ..*m });
+        }
         if !scratch.matches.iter().any(|m| !self.lexicon[m.id].exclusion) {
             return;
         }
         let candidates = self.candidates(&scratch.matches);
-
-        scratch.triggers.clear();
-        self.trigger_matcher.find_all(&tokens, &mut scratch.triggers);
         let triggers = resolve_overlaps(&scratch.triggers);
-        let needs_qualifiers = candidates.iter().any(|c| self.lexicon[c.entry].structure);
-        scratch.qualifiers.clear();
-        if needs_qualifiers {
-            self.qualifiers.find_all(&tokens, &mut scratch.qualifiers);
-        }
 
         let cue_of = |m: &PhraseMatch, category: CueKind| {
             let span = Span::new(tokens[m.start].span.start, tokens[m.end - 1].span.end);
-            Cue { category, text: span.of(text).to_string(), span }
+            Cue { category, span }
         };
         for c in candidates {
             let entry = &self.lexicon[c.entry];
@@ -273,7 +278,7 @@ impl Labeler {
                 scratch
                     .qualifiers
                     .iter()
-                    .find(|q| self.within(&tokens, &triggers, q, &m, self.options.qualifier_window, false))
+                    .find(|q| self.within(tokens, &triggers, q, &m, self.options.qualifier_window, false))
             } else {
                 None
             };
@@ -298,7 +303,7 @@ impl Labeler {
                             | (Direction::Backward | Direction::Both, _, true)
                     );
                     let negation = rule.category == TriggerCategory::Negation;
-                    reaches && self.within(&tokens, &triggers, t, target, rule.scope.unwrap_or(usize::MAX), negation)
+                    reaches && self.within(tokens, &triggers, t, target, rule.scope.unwrap_or(usize::MAX), negation)
                 });
                 if reaches_any {
                     best = Some((rank, t, rule.category));
@@ -325,21 +330,12 @@ impl Labeler {
                 Target::Finding(f) => Some(f),
                 Target::OtherAbnormality => None,
             };
-            let mention = Mention {
-                finding,
-                label,
-                section,
-                sentence,
-                span,
-                text: span.of(text).to_string(),
-                phrase: entry.phrase.clone(),
-                cue,
-            };
+            let mention = Mention { finding, label, section, sentence, span, phrase: entry.phrase.clone(), cue };
             if entry.cardiomegaly_uncertain && label.is_present_or_uncertain() {
                 let implied = Mention {
                     finding: Some(Finding::Cardiomegaly),
                     label: Label::Uncertain,
-                    cue: Some(Cue { category: CueKind::Implied, text: mention.text.clone(), span }),
+                    cue: Some(Cue { category: CueKind::Implied, span }),
                     ..mention.clone()
                 };
                 out.push(mention);
@@ -407,6 +403,7 @@ impl Labeler {
 
 #[derive(Default)]
 struct Scratch {
+    all: Vec<PhraseMatch>,
     matches: Vec<PhraseMatch>,
     triggers: Vec<PhraseMatch>,
     qualifiers: Vec<PhraseMatch>,

@@ -13,7 +13,7 @@
 //! assert_eq!(r.get(Finding::Pneumothorax), Label::Negative);
 //! assert_eq!(r.get(Finding::Edema), Label::NotMentioned);
 //! let why = r.evidence(Finding::Pneumothorax).next().unwrap();
-//! assert_eq!(why.cue.as_ref().unwrap().text, "No");
+//! assert_eq!(r.text_of(why.cue.as_ref().unwrap().span), "No");
 //! ```
 //!
 //! Modules: [`sections`] (headings), [`sentences`] (splitting), [`text`] (spans, tokens), [`phrase`] (the

@@ -6,6 +6,31 @@
 
 use crate::text::{tokenize, Token};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash (as in rustc): much faster than SipHash on the short word keys here; the keys are our own rule
+/// words, so hash flooding is not a concern.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Prefix patterns are indexed by their first bytes, so a token is compared only with the few prefixes that
+/// could match it.
+const PREFIX_KEY: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PatternWord {
@@ -39,8 +64,11 @@ pub enum PhraseError {
 #[derive(Debug, Clone, Default)]
 pub struct PhraseMatcher {
     patterns: Vec<Vec<PatternWord>>,
-    by_first_word: HashMap<String, Vec<usize>>,
-    by_first_prefix: Vec<usize>,
+    by_first_word: FxMap<String, Vec<usize>>,
+    /// Prefix-first patterns by the first [`PREFIX_KEY`] bytes of the prefix.
+    by_prefix_key: FxMap<[u8; PREFIX_KEY], Vec<usize>>,
+    /// Prefix-first patterns whose prefix is shorter than [`PREFIX_KEY`] bytes: checked against every token.
+    short_prefixes: Vec<usize>,
 }
 
 /// One occurrence: pattern `id` covers tokens `start..end`.
@@ -79,7 +107,10 @@ impl PhraseMatcher {
         };
         let id = self.patterns.len();
         if first.prefix {
-            self.by_first_prefix.push(id);
+            match first.text.as_bytes().get(..PREFIX_KEY) {
+                Some(k) => self.by_prefix_key.entry(k.try_into().expect("sliced to PREFIX_KEY")).or_default().push(id),
+                None => self.short_prefixes.push(id),
+            }
         } else {
             for suffix in ["", "s", "es"] {
                 self.by_first_word.entry(format!("{}{suffix}", first.text)).or_default().push(id);
@@ -97,12 +128,17 @@ impl PhraseMatcher {
         self.patterns.is_empty()
     }
 
-    /// Every match of every pattern, in order of start token then pattern id.
+    /// Every match of every pattern, in order of start token (the order among matches at one start is
+    /// unspecified).
     pub fn find_all(&self, tokens: &[Token<'_>], out: &mut Vec<PhraseMatch>) {
         for start in 0..tokens.len() {
             let first = tokens[start].text;
             let exact = self.by_first_word.get(first).map(Vec::as_slice).unwrap_or(&[]);
-            for &id in exact.iter().chain(&self.by_first_prefix) {
+            let prefixed = match first.as_bytes().get(..PREFIX_KEY) {
+                Some(k) => self.by_prefix_key.get(k).map(Vec::as_slice).unwrap_or(&[]),
+                None => &[],
+            };
+            for &id in exact.iter().chain(prefixed).chain(&self.short_prefixes) {
                 let pat = &self.patterns[id];
                 if start + pat.len() <= tokens.len() && pat.iter().zip(&tokens[start..]).all(|(w, t)| w.matches(t.text))
                 {
@@ -125,7 +161,9 @@ mod tests {
         let toks = tokenize(text, 0);
         let mut out = Vec::new();
         m.find_all(&toks, &mut out);
-        out.iter().map(|x| (x.id, x.start, x.end)).collect()
+        let mut v: Vec<_> = out.iter().map(|x| (x.id, x.start, x.end)).collect();
+        v.sort_by_key(|&(id, s, _)| (s, id));
+        v
     }
 
     #[test]
@@ -136,6 +174,12 @@ mod tests {
         assert_eq!(find(&["pleural effusion"], "left pleural effusion"), [(0, 1, 3)]);
         assert_eq!(find(&["air-space disease"], "air-space disease"), [(0, 0, 4)]);
         assert_eq!(find(&["mass"], "massive"), []);
+    }
+
+    #[test]
+    fn short_and_long_prefixes_and_non_ascii() {
+        assert_eq!(find(&["ab*", "abc*", "abcd*"], "abcde ab a"), [(0, 0, 1), (1, 0, 1), (2, 0, 1), (0, 1, 2)]);
+        assert_eq!(find(&["öd*"], "ödem"), [(0, 0, 1)]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use cxr_core::Finding;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Who a lexicon entry speaks about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,7 +21,7 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LexiconEntry {
     pub target: Target,
-    pub phrase: String,
+    pub phrase: Arc<str>,
     /// `- phrase`: suppresses overlapping mentions of the same target.
     pub exclusion: bool,
     /// `[structure]`: names an anatomical structure; positive only with an abnormality qualifier.
@@ -162,7 +163,7 @@ impl RuleSet {
             }
             let mut e = LexiconEntry {
                 target,
-                phrase: phrase.to_string(),
+                phrase: phrase.into(),
                 exclusion,
                 structure: false,
                 hedged: false,
@@ -257,7 +258,7 @@ mod tests {
         for f in Finding::ALL.into_iter().filter(|f| *f != Finding::NoFinding) {
             assert!(r.lexicon.iter().any(|e| e.target == Target::Finding(f) && !e.exclusion), "{f}");
         }
-        let chf = r.lexicon.iter().find(|e| e.phrase == "chf").unwrap();
+        let chf = r.lexicon.iter().find(|e| &*e.phrase == "chf").unwrap();
         assert!(chf.cardiomegaly_uncertain && chf.target == Target::Finding(Finding::Edema));
         assert!(r.triggers.iter().any(|t| t.phrase == ";" && t.category == TriggerCategory::Terminate));
     }
