@@ -6,6 +6,7 @@
 //! * [`Finding`] — the 14 CheXpert observations, with their names in the CheXpert and CheXbert column orders.
 //! * [`Label`] — the CheXpert label values: 1 positive, 0 negative, −1 uncertain, blank not mentioned.
 //! * [`FindingLabels`] — one label per finding, i.e. one row of a CheXpert-style label file.
+//! * [`hash`] — a fast hasher for short keys (words, n-grams), shared by the text crates.
 //!
 //! ```
 //! use cxr_core::{Finding, Label, FindingLabels};
@@ -17,6 +18,7 @@
 //! ```
 
 mod finding;
+pub mod hash;
 mod label;
 
 pub use finding::{Finding, ParseFindingError};

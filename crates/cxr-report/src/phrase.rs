@@ -5,28 +5,7 @@
 //! is part of a phrase only when written into it (`air-space disease`).
 
 use crate::text::{tokenize, Token};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// FxHash (as in rustc): much faster than SipHash on the short word keys here; the keys are our own rule
-/// words, so hash flooding is not a concern.
-#[derive(Debug, Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+use cxr_core::hash::FxHashMap as FxMap;
 
 /// Prefix patterns are indexed by their first bytes, so a token is compared only with the few prefixes that
 /// could match it.

@@ -1,0 +1,24 @@
+//! # cxr-metrics — metrics that agree with the reference implementations
+//!
+//! Every metric names the implementation it reproduces and the definition it follows, and is tested against
+//! that implementation's output at a stated tolerance (`tests/`). Conventions that change numbers
+//! (tokenizer, brevity penalty, CIDEr document frequency, uncertain-as-positive …) are explicit parameters.
+//!
+//! * [`text`] — report-generation metrics: COCO BLEU/ROUGE-L/CIDEr-D on the PTB tokenization, rouge-score
+//!   ROUGE-L, sacrebleu BLEU and chrF.
+//! * [`clinical`] — clinical efficacy: precision/recall/F1 of CheXpert labels with named conventions.
+//! * [`radcliq`] — the RadCliQ composite from its component scores.
+//! * [`stats`] — seeded bootstrap confidence intervals and the paired approximate randomization test.
+//!
+//! ```
+//! use cxr_metrics::text::{bleu, ptb};
+//! let hyp = ptb::coco_tokenize("No pleural effusion.");
+//! let reference = ptb::coco_tokenize("No pleural effusion or pneumothorax.");
+//! let b = bleu::segment_stats(&hyp, &[reference.as_str()]).scores();
+//! assert!(b[0] > 0.5 && b[0] < 1.0); // brevity penalty: 3 words against 5
+//! ```
+
+pub mod clinical;
+pub mod radcliq;
+pub mod stats;
+pub mod text;
