@@ -6,17 +6,17 @@ SHARED=${CXR_SHARED:-../shared}
 PEER_DIR="$SHARED/reference/labeler"
 INPUT=crates/cxr-report/tests/data/iu-xray-dev.csv
 RUNS=${RUNS:-7}
-[ -d bench/.venv ] || python3 -m venv bench/.venv
-bench/.venv/bin/pip install -q -r "$PEER_DIR/requirements.txt"
+[ -d bench/.venv-label ] || python3 -m venv bench/.venv-label
+bench/.venv-label/bin/python -m pip install -q -r "$PEER_DIR/requirements.txt"
 cargo build --release -q
 cargo build --release -q -p cxr-report --example label_throughput
 mkdir -p bench/out
 echo "input: $INPUT ($(($(wc -l < "$INPUT") - 1)) lines incl. multi-line fields)"
 echo "peer: chexpert_context_labeler.py, $RUNS runs in one process (its own timer, labeling only)"
-peer=$(bench/.venv/bin/python "$PEER_DIR/chexpert_context_labeler.py" "$INPUT" "$PEER_DIR/chexpert-labeler-data" bench/out/peer_labels.csv "$RUNS")
+peer=$(bench/.venv-label/bin/python "$PEER_DIR/chexpert_context_labeler.py" "$INPUT" "$PEER_DIR/chexpert-labeler-data" bench/out/peer_labels.csv "$RUNS")
 echo "  $peer"
 peer_rate=$(echo "$peer" | sed -E 's/.*= ([0-9.]+) reports\/s.*/\1/')
-bench/.venv/bin/python - "$RUNS" "$peer_rate" <<'PY'
+bench/.venv-label/bin/python - "$RUNS" "$peer_rate" <<'PY'
 import statistics, subprocess, sys, time
 runs, peer_rate = int(sys.argv[1]), float(sys.argv[2])
 n = 994

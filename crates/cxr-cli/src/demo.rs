@@ -1,13 +1,16 @@
 //! `cxr demo`: the main job on bundled sample data.
 //!
 //! Labels 21 real IU X-Ray reports (bundled in the binary) and writes `labels.csv`, `labels.jsonl` and an
-//! HTML page (`index.html`) that shows each report with its labels and highlighted evidence.
+//! HTML page (`index.html`) that shows each report with its labels and highlighted evidence. Then scores
+//! the reports against each other (report k+1 as the "generated" report for reference k, as the golden
+//! metric pairs are built) with every text metric, and adds the table to the page.
 
 use crate::label::{label_all, to_csv, to_jsonl, ColumnOrder};
 use crate::output::write_atomic;
 use crate::reports::{read_reports_from_bytes, ReadOptions, ReportInput};
 use anyhow::{Context, Result};
 use cxr_core::{Finding, Label};
+use cxr_metrics::text::suite;
 use cxr_report::{CueKind, Labeler, ReportLabels};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -30,12 +33,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let labeler = Labeler::default();
     let labels = label_all(&labeler, &input.reports, &indicatif::ProgressBar::hidden());
 
+    let scores = score_sample(&input.reports);
     let csv_path = a.out.join("labels.csv");
     let jsonl_path = a.out.join("labels.jsonl");
     let html_path = a.out.join("index.html");
     write_atomic(&csv_path, &to_csv(&input.reports, &labels, ColumnOrder::Chexpert)?)?;
     write_atomic(&jsonl_path, &to_jsonl(&input.reports, &labels)?)?;
-    write_atomic(&html_path, render_html(&input.reports, &labels).as_bytes())?;
+    write_atomic(&html_path, render_html(&input.reports, &labels, &scores).as_bytes())?;
 
     let counts = count_labels(&labels);
     if a.json {
@@ -49,6 +53,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         let v = serde_json::json!({
             "reports": labels.len(),
             "labels": table,
+            "scores": scores.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
             "outputs": [csv_path, jsonl_path, html_path],
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -59,10 +64,27 @@ pub fn run(a: DemoArgs) -> Result<()> {
             let [p, n, u] = counts[f.index()];
             println!("{:<28} {p:>8} {n:>8} {u:>9}", f.name());
         }
+        println!("\nScoring each bundled report against the next one (report-generation metrics):\n");
+        println!("{:<22} {:>9}", "metric", "value");
+        for (k, v) in &scores {
+            println!("{k:<22} {v:>9.4}");
+        }
         println!("\nWrote {}, {} and {}", csv_path.display(), jsonl_path.display(), html_path.display());
         println!("Open {} in a browser to see each report with its evidence highlighted.", html_path.display());
     }
     Ok(())
+}
+
+/// Every text metric of the sample scored against itself shifted by one (hypothesis k = report k+1).
+fn score_sample(reports: &[ReportInput]) -> suite::Values {
+    let texts: Vec<String> = reports.iter().map(crate::score::text_of).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let hyps: Vec<&str> = (0..refs.len()).map(|k| refs[(k + 1) % refs.len()]).collect();
+    let opts = suite::ScoreOptions::default();
+    let scorer = suite::Scorer::new();
+    let ref_stats = scorer.reference_stats(&refs, &opts);
+    let sys = scorer.score(&hyps, &refs, &opts);
+    suite::corpus_values(sys.pairs.iter().zip(&ref_stats), &opts)
 }
 
 fn count_labels(labels: &[ReportLabels]) -> [[usize; 3]; 14] {
@@ -158,7 +180,7 @@ fn highlight(l: &ReportLabels) -> String {
     out
 }
 
-fn render_html(reports: &[ReportInput], labels: &[ReportLabels]) -> String {
+fn render_html(reports: &[ReportInput], labels: &[ReportLabels], scores: &suite::Values) -> String {
     let mut h = String::from(concat!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cxr demo — report labels</title>\n<style>",
         "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}",
@@ -185,7 +207,14 @@ fn render_html(reports: &[ReportInput], labels: &[ReportLabels]) -> String {
         }
         let _ = writeln!(h, "</div><p class=\"t\">{}</p></div>", highlight(l));
     }
-    h.push_str("</body></html>\n");
+    h.push_str("<h2 style=\"font-size:1.2rem;margin-top:2rem\">Report-generation metrics</h2>\n");
+    h.push_str("<p>Each report scored against the next one, as if it were a generated report (the way the golden ");
+    h.push_str("pairs of the metric tests are built). Definitions: <code>cxr score --help</code> and README.</p>\n");
+    h.push_str("<table style=\"border-collapse:collapse\">");
+    for (k, v) in scores {
+        let _ = write!(h, "<tr><td style=\"padding:2px 12px 2px 0\"><code>{}</code></td><td style=\"text-align:right\">{v:.4}</td><td style=\"padding-left:12px;color:#555\">{}</td></tr>", esc(k), esc(crate::score::describe(k)));
+    }
+    h.push_str("</table>\n</body></html>\n");
     h
 }
 
@@ -208,6 +237,10 @@ mod tests {
         assert_eq!(input.reports.len(), 21);
         let labels = label_all(&Labeler::default(), &input.reports, &indicatif::ProgressBar::hidden());
         let counts = count_labels(&labels);
+        let scores = score_sample(&input.reports);
+        let bleu4 = scores.iter().find(|(k, _)| *k == "bleu4").unwrap().1;
+        assert!(bleu4 > 0.0 && bleu4 < 0.5, "unrelated reports share little: {bleu4}");
+        assert!(scores.iter().any(|(k, _)| *k == "ce_micro_f1_14"));
         for f in Finding::ALL
             .into_iter()
             .filter(|f| !matches!(f, Finding::PleuralOther | Finding::EnlargedCardiomediastinum))

@@ -5,6 +5,7 @@ mod demo;
 mod label;
 mod output;
 mod reports;
+mod score;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Label free-text reports with the 14 CheXpert observations (1, 0, -1, blank), with evidence.
     Label(label::LabelArgs),
+    /// Report-generation metrics (BLEU, ROUGE-L, CIDEr-D, chrF, clinical F1 …) that equal the references.
+    Score(score::ScoreArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Label(a) => label::run(a),
+        Command::Score(a) => score::run(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

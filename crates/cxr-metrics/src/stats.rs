@@ -40,6 +40,21 @@ pub struct Interval {
     pub seed: u64,
 }
 
+/// Fills `out` with the item indices of bootstrap resample `b` (0-based) of `n` items:
+/// draw j is `splitmix64(seed, b·n + j + 1) % n`.
+pub fn resample(n: usize, b: usize, seed: u64, out: &mut Vec<usize>) {
+    out.clear();
+    out.extend((0..n).map(|j| (splitmix64(seed, (b * n + j + 1) as u64) % n.max(1) as u64) as usize));
+}
+
+/// The central `level` percentile interval of `values` (NaNs dropped), type-7 quantiles.
+pub fn percentile_interval(mut values: Vec<f64>, level: f64) -> (f64, f64) {
+    values.retain(|v| !v.is_nan());
+    values.sort_by(f64::total_cmp);
+    let alpha = (1.0 - level) / 2.0;
+    (quantile(&values, alpha), quantile(&values, 1.0 - alpha))
+}
+
 /// Percentile bootstrap CI of a statistic over `n` items. `stat(indices)` computes the statistic on a
 /// resample given as item indices (with repetition). Resamples that give NaN are skipped.
 pub fn bootstrap_ci(
@@ -49,20 +64,15 @@ pub fn bootstrap_ci(
     seed: u64,
     mut stat: impl FnMut(&[usize]) -> f64,
 ) -> Interval {
-    let mut values = Vec::with_capacity(resamples);
-    let mut idx = vec![0usize; n];
-    for b in 0..resamples {
-        for (j, slot) in idx.iter_mut().enumerate() {
-            *slot = (splitmix64(seed, (b * n + j + 1) as u64) % n.max(1) as u64) as usize;
-        }
-        let v = stat(&idx);
-        if !v.is_nan() {
-            values.push(v);
-        }
-    }
-    values.sort_by(f64::total_cmp);
-    let alpha = (1.0 - level) / 2.0;
-    Interval { low: quantile(&values, alpha), high: quantile(&values, 1.0 - alpha), level, resamples, seed }
+    let mut idx = Vec::with_capacity(n);
+    let values = (0..resamples)
+        .map(|b| {
+            resample(n, b, seed, &mut idx);
+            stat(&idx)
+        })
+        .collect();
+    let (low, high) = percentile_interval(values, level);
+    Interval { low, high, level, resamples, seed }
 }
 
 /// Bootstrap CI of a mean of per-item scores.

@@ -11,7 +11,7 @@
 //!
 //! On raw white-space tokens (no PTB) the same scorer gives RadEval's `bleu`.
 
-use super::ngram::{NgramCounts, Vocab};
+use super::ngram::{clipped_matches, word_runs_into, Runs, Vocab};
 
 const TINY: f64 = 1e-15;
 const SMALL: f64 = 1e-9;
@@ -58,24 +58,52 @@ impl BleuStats {
 
 /// The statistics of one hypothesis against its references (white-space tokens).
 pub fn segment_stats(hyp: &str, refs: &[&str]) -> BleuStats {
-    let mut vocab = Vocab::default();
+    let mut vocab = Vocab::with_capacity(64);
     let h = vocab.ids(hyp.split_whitespace());
     let rs: Vec<Vec<u32>> = refs.iter().map(|r| vocab.ids(r.split_whitespace())).collect();
     stats_from_ids(&h, &rs)
 }
 
+/// Reusable buffers for [`stats_with`].
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    keys: Vec<u128>,
+    hyp: Runs,
+    refs: Vec<Runs>,
+}
+
+/// Clipped n-gram counts of interned token sequences (shared with sacrebleu, whose statistics are the same).
 pub(crate) fn stats_from_ids(h: &[u32], rs: &[Vec<u32>]) -> BleuStats {
-    let hc = NgramCounts::new(h, 4);
-    let rcs: Vec<NgramCounts> = rs.iter().map(|r| NgramCounts::new(r, 4)).collect();
+    stats_with(h, rs, &mut Scratch::default())
+}
+
+pub(crate) fn stats_with(h: &[u32], rs: &[Vec<u32>], sc: &mut Scratch) -> BleuStats {
     let mut st = BleuStats { hyp_len: h.len() as f64, ..Default::default() };
-    for n in 1..=4 {
-        let mut correct = 0u64;
-        for &(k, c) in &hc.by_order[n - 1] {
-            let max_ref = rcs.iter().map(|rc| rc.get(n, k)).max().unwrap_or(0);
-            correct += u64::from(c.min(max_ref));
-        }
-        st.correct[n - 1] = correct as f64;
-        st.guess[n - 1] = h.len().saturating_sub(n - 1) as f64;
+    word_runs_into(h, 4, &mut sc.keys, &mut sc.hyp);
+    sc.refs.resize_with(rs.len(), Vec::new);
+    for (out, r) in sc.refs.iter_mut().zip(rs) {
+        word_runs_into(r, 4, &mut sc.keys, out);
+    }
+    let (hr, rrs) = (&sc.hyp, &sc.refs[..rs.len()]);
+    for n in 0..4 {
+        let correct = if rrs.len() == 1 {
+            clipped_matches(&hr[n], &rrs[0][n])
+        } else {
+            // Several references: clip each hypothesis n-gram by its largest count in any reference.
+            hr[n]
+                .iter()
+                .map(|&(k, c)| {
+                    let max_ref = rrs
+                        .iter()
+                        .map(|rr| rr[n].binary_search_by(|x| x.0.cmp(&k)).map_or(0, |i| rr[n][i].1))
+                        .max()
+                        .unwrap_or(0);
+                    u64::from(c.min(max_ref))
+                })
+                .sum()
+        };
+        st.correct[n] = correct as f64;
+        st.guess[n] = h.len().saturating_sub(n) as f64;
     }
     // Closest reference length, ties to the shorter.
     st.ref_len = rs.iter().map(|r| r.len()).min_by_key(|&l| (l.abs_diff(h.len()), l)).unwrap_or(0) as f64;
@@ -92,7 +120,24 @@ pub struct BleuResult {
 
 /// Scores a corpus: `hyps[i]` against `refs[i]` (one or more references each), white-space tokens.
 pub fn corpus_bleu(hyps: &[&str], refs: &[Vec<&str>]) -> BleuResult {
-    let stats: Vec<BleuStats> = hyps.iter().zip(refs).map(|(h, r)| segment_stats(h, r)).collect();
+    // One vocabulary for the corpus and reused buffers: no allocation per segment once warm.
+    let mut vocab = Vocab::with_capacity(4096);
+    let mut sc = Scratch::default();
+    let (mut h, mut rs): (Vec<u32>, Vec<Vec<u32>>) = (Vec::new(), Vec::new());
+    let stats: Vec<BleuStats> = hyps
+        .iter()
+        .zip(refs)
+        .map(|(hyp, r)| {
+            h.clear();
+            h.extend(hyp.split_whitespace().map(|w| vocab.id(w)));
+            rs.resize_with(r.len(), Vec::new);
+            for (ids, text) in rs.iter_mut().zip(r) {
+                ids.clear();
+                ids.extend(text.split_whitespace().map(|w| vocab.id(w)));
+            }
+            stats_with(&h, &rs[..r.len()], &mut sc)
+        })
+        .collect();
     let per_segment = stats.iter().map(BleuStats::scores).collect();
     let mut total = BleuStats::default();
     for s in &stats {

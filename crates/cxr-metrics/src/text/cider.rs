@@ -11,55 +11,60 @@
 //! Consequences users trip over: a corpus of one item always scores 0 (ln 1 = 0), and an item's score
 //! depends on the whole corpus it is scored in.
 
-use super::ngram::{NgramCounts, Vocab};
+use super::ngram::{word_runs, Runs, Vocab};
 use cxr_core::hash::FxHashMap;
 
 /// σ of the Gaussian length penalty.
 pub const SIGMA: f64 = 6.0;
 
-struct Vec4 {
-    /// Per order: (key, weight) in first-occurrence order.
+/// A text's CIDEr vector: per order, `(n-gram key, weight)` sorted by key.
+struct TextVec {
     weights: Vec<Vec<(u128, f64)>>,
-    index: Vec<FxHashMap<u128, usize>>,
     norm: [f64; 4],
     bigrams: f64,
 }
 
-fn to_vec(c: &NgramCounts, df: &[FxHashMap<u128, u32>], ref_len: f64) -> Vec4 {
-    let mut weights = Vec::with_capacity(4);
-    let mut index = Vec::with_capacity(4);
+fn to_vec(runs: &Runs, df: &[FxHashMap<u128, u32>], ref_len: f64) -> TextVec {
     let mut norm = [0.0; 4];
     let mut bigrams = 0.0;
-    for n in 0..4 {
-        let mut w = Vec::with_capacity(c.by_order[n].len());
-        let mut idx = FxHashMap::default();
-        for &(k, tf) in &c.by_order[n] {
-            let d = f64::from(df[n].get(&k).copied().unwrap_or(0).max(1)).ln();
-            let v = f64::from(tf) * (ref_len - d);
-            norm[n] += v * v;
-            idx.insert(k, w.len());
-            w.push((k, v));
-            if n == 1 {
-                bigrams += f64::from(tf);
-            }
-        }
-        weights.push(w);
-        index.push(idx);
-    }
+    let weights = (0..4)
+        .map(|n| {
+            runs[n]
+                .iter()
+                .map(|&(k, tf)| {
+                    let d = f64::from(df[n].get(&k).copied().unwrap_or(0).max(1)).ln();
+                    let v = f64::from(tf) * (ref_len - d);
+                    norm[n] += v * v;
+                    if n == 1 {
+                        bigrams += f64::from(tf);
+                    }
+                    (k, v)
+                })
+                .collect()
+        })
+        .collect();
     for x in &mut norm {
         *x = x.sqrt();
     }
-    Vec4 { weights, index, norm, bigrams }
+    TextVec { weights, norm, bigrams }
 }
 
-fn sim(h: &Vec4, r: &Vec4) -> [f64; 4] {
+fn sim(h: &TextVec, r: &TextVec) -> [f64; 4] {
     let delta = h.bigrams - r.bigrams;
     let penalty = (-(delta * delta) / (2.0 * SIGMA * SIGMA)).exp();
     let mut val = [0.0; 4];
     for n in 0..4 {
-        for &(k, hv) in &h.weights[n] {
-            let rv = r.index[n].get(&k).map_or(0.0, |&i| r.weights[n][i].1);
-            val[n] += hv.min(rv) * rv;
+        // Σ over hypothesis n-grams of min(h, r)·r (0 where the reference lacks the n-gram), by merging.
+        let (hw, rw) = (&h.weights[n], &r.weights[n]);
+        let mut j = 0;
+        for &(k, hv) in hw {
+            while j < rw.len() && rw[j].0 < k {
+                j += 1;
+            }
+            if j < rw.len() && rw[j].0 == k {
+                let rv = rw[j].1;
+                val[n] += hv.min(rv) * rv;
+            }
         }
         if h.norm[n] != 0.0 && r.norm[n] != 0.0 {
             val[n] /= h.norm[n] * r.norm[n];
@@ -70,21 +75,23 @@ fn sim(h: &Vec4, r: &Vec4) -> [f64; 4] {
 }
 
 /// CIDEr-D of every item and their mean. Texts are PTB-tokenized and split on white space.
+///
+/// Sums run in n-gram key order rather than upstream's insertion order, so values can differ from
+/// pycocoevalcap in the last bits (tested at relative 1e-9).
 pub fn corpus_cider_d(hyps: &[&str], refs: &[Vec<&str>]) -> (Vec<f64>, f64) {
     let mut vocab = Vocab::default();
-    let hyp_counts: Vec<NgramCounts> =
-        hyps.iter().map(|h| NgramCounts::new(&vocab.ids(h.split_whitespace()), 4)).collect();
-    let ref_counts: Vec<Vec<NgramCounts>> = refs
-        .iter()
-        .map(|rs| rs.iter().map(|r| NgramCounts::new(&vocab.ids(r.split_whitespace()), 4)).collect())
-        .collect();
-    // Document frequency over each item's reference set.
+    let hyp_runs: Vec<Runs> = hyps.iter().map(|h| word_runs(&vocab.ids(h.split_whitespace()), 4)).collect();
+    let ref_runs: Vec<Vec<Runs>> =
+        refs.iter().map(|rs| rs.iter().map(|r| word_runs(&vocab.ids(r.split_whitespace()), 4)).collect()).collect();
+    // Document frequency: the number of items whose reference set contains the n-gram.
     let mut df: Vec<FxHashMap<u128, u32>> = vec![FxHashMap::default(); 4];
-    for rs in &ref_counts {
+    for rs in &ref_runs {
         for n in 0..4 {
-            let mut seen: Vec<u128> = rs.iter().flat_map(|c| c.by_order[n].iter().map(|x| x.0)).collect();
-            seen.sort_unstable();
-            seen.dedup();
+            let mut seen: Vec<u128> = rs.iter().flat_map(|r| r[n].iter().map(|x| x.0)).collect();
+            if rs.len() > 1 {
+                seen.sort_unstable();
+                seen.dedup();
+            }
             for k in seen {
                 *df[n].entry(k).or_insert(0) += 1;
             }
@@ -92,17 +99,17 @@ pub fn corpus_cider_d(hyps: &[&str], refs: &[Vec<&str>]) -> (Vec<f64>, f64) {
     }
     let ref_len = (refs.len() as f64).ln();
     let mut scores = Vec::with_capacity(hyps.len());
-    for (hc, rcs) in hyp_counts.iter().zip(&ref_counts) {
-        let hv = to_vec(hc, &df, ref_len);
+    for (hr, rrs) in hyp_runs.iter().zip(&ref_runs) {
+        let hv = to_vec(hr, &df, ref_len);
         let mut acc = [0.0; 4];
-        for rc in rcs {
-            let s = sim(&hv, &to_vec(rc, &df, ref_len));
+        for rr in rrs {
+            let s = sim(&hv, &to_vec(rr, &df, ref_len));
             for n in 0..4 {
                 acc[n] += s[n];
             }
         }
         let mean = acc.iter().sum::<f64>() / 4.0;
-        scores.push(if rcs.is_empty() { 0.0 } else { mean / rcs.len() as f64 * 10.0 });
+        scores.push(if rrs.is_empty() { 0.0 } else { mean / rrs.len() as f64 * 10.0 });
     }
     let corpus = if scores.is_empty() { 0.0 } else { scores.iter().sum::<f64>() / scores.len() as f64 };
     (scores, corpus)

@@ -19,3 +19,4 @@ pub mod porter;
 pub mod ptb;
 pub mod rouge;
 pub mod sacrebleu;
+pub mod suite;

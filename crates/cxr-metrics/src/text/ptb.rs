@@ -27,6 +27,12 @@ const ABBREVIATIONS: [&str; 24] = [
     "fig.", "approx.", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.",
 ];
 
+/// Whether pycocoevalcap's filter removes this token. The filter sees CoreNLP's lower-cased output, so an
+/// entry with capitals ("-LRB-") never matches and "-lrb-" survives.
+fn is_dropped(t: &str) -> bool {
+    DROPPED.iter().any(|d| !d.bytes().any(|b| b.is_ascii_uppercase()) && d.eq_ignore_ascii_case(t))
+}
+
 fn bracket(c: char) -> Option<&'static str> {
     Some(match c {
         '(' => "-LRB-",
@@ -41,27 +47,30 @@ fn bracket(c: char) -> Option<&'static str> {
 
 /// Tokenizes one text the way pycocoevalcap does and joins the tokens with single spaces.
 pub fn coco_tokenize(text: &str) -> String {
-    let mut toks: Vec<String> = Vec::new();
+    // Every token is a slice of the text or a static string, so nothing is allocated per token.
+    let mut toks: Vec<&str> = Vec::with_capacity(text.len() / 4);
     for chunk in text.split_whitespace() {
         split_tags(chunk, &mut toks);
     }
     let mut out = String::with_capacity(text.len());
     for t in toks {
-        // The filter sees CoreNLP's lower-cased output, so "-lrb-" is not "-LRB-" and survives.
-        let t = t.to_lowercase();
-        if DROPPED.contains(&t.as_str()) {
+        if is_dropped(t) {
             continue;
         }
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&t);
+        if t.is_ascii() {
+            out.extend(t.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            out.push_str(&t.to_lowercase());
+        }
     }
     out
 }
 
 /// Splits SGML-like tags (`<br>`) out of a chunk and tokenizes the rest.
-fn split_tags(chunk: &str, out: &mut Vec<String>) {
+fn split_tags<'a>(chunk: &'a str, out: &mut Vec<&'a str>) {
     let mut rest = chunk;
     while let Some(open) = rest.find('<') {
         let Some(close_rel) = rest[open..].find('>') else { break };
@@ -72,7 +81,7 @@ fn split_tags(chunk: &str, out: &mut Vec<String>) {
         if open > 0 {
             split_word(&rest[..open], out);
         }
-        out.push(tag.to_string());
+        out.push(tag);
         rest = &rest[open + close_rel + 1..];
     }
     if !rest.is_empty() {
@@ -81,8 +90,7 @@ fn split_tags(chunk: &str, out: &mut Vec<String>) {
 }
 
 fn is_abbreviation(w: &str) -> bool {
-    let lower = w.to_lowercase();
-    if ABBREVIATIONS.contains(&lower.as_str()) {
+    if ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(w)) {
         return true;
     }
     // Letter-dot sequences: "p.m.", "u.s.", "a."
@@ -90,31 +98,31 @@ fn is_abbreviation(w: &str) -> bool {
     b.len() >= 2 && b.chunks(2).all(|c| c.len() == 2 && c[0].is_ascii_alphabetic() && c[1] == b'.')
 }
 
-fn split_word(w: &str, out: &mut Vec<String>) {
+fn split_word<'a>(w: &'a str, out: &mut Vec<&'a str>) {
     let mut w = w;
     while let Some(c) = w.chars().next() {
         if !matches!(c, '(' | '[' | '{' | '"' | '\'' | '<' | ',' | ';' | ':' | '-' | '/' | '$' | '#') {
             break;
         }
-        out.push(punct_token(c, true));
+        out.push(punct_token(&w[..c.len_utf8()], c, true));
         w = &w[c.len_utf8()..];
     }
-    let mut post: Vec<String> = Vec::new();
+    let mut post: Vec<&'a str> = Vec::new();
     while let Some(c) = w.chars().next_back() {
         if c == '.' {
             if is_abbreviation(w) {
                 break;
             }
-            let only_closers =
-                post.iter().all(|p| matches!(p.as_str(), "-RRB-" | "-RSB-" | "-RCB-" | "''" | "'" | "."));
+            let only_closers = post.iter().all(|p| matches!(*p, "-RRB-" | "-RSB-" | "-RCB-" | "''" | "'" | "."));
             if !only_closers {
                 break;
             }
         } else if !matches!(c, ')' | ']' | '}' | '"' | '\'' | ',' | ';' | ':' | '?' | '!' | '-' | '/' | '>' | '%') {
             break;
         }
-        post.push(punct_token(c, false));
-        w = &w[..w.len() - c.len_utf8()];
+        let at = w.len() - c.len_utf8();
+        post.push(punct_token(&w[at..], c, false));
+        w = &w[..at];
     }
     if !w.is_empty() {
         split_inner(w, out);
@@ -122,23 +130,24 @@ fn split_word(w: &str, out: &mut Vec<String>) {
     out.extend(post.into_iter().rev());
 }
 
-fn punct_token(c: char, opening: bool) -> String {
+/// The token for punctuation character `c` (written as `s` in the text).
+fn punct_token(s: &str, c: char, opening: bool) -> &str {
     if let Some(b) = bracket(c) {
-        return b.to_string();
+        return b;
     }
     match c {
-        '"' if opening => "``".into(),
-        '"' => "''".into(),
-        c => c.to_string(),
+        '"' if opening => "``",
+        '"' => "''",
+        _ => s,
     }
 }
 
 const CONTRACTIONS: [&str; 7] = ["n't", "'s", "'re", "'ll", "'ve", "'d", "'m"];
 
-fn split_inner(w: &str, out: &mut Vec<String>) {
+fn split_inner<'a>(w: &'a str, out: &mut Vec<&'a str>) {
     if w.eq_ignore_ascii_case("cannot") {
-        out.push(w[..3].to_string());
-        out.push(w[3..].to_string());
+        out.push(&w[..3]);
+        out.push(&w[3..]);
         return;
     }
     // A bracket inside a word: "body(lateral".
@@ -146,20 +155,19 @@ fn split_inner(w: &str, out: &mut Vec<String>) {
         if i > 0 {
             split_inner(&w[..i], out);
             let c = w[i..].chars().next().unwrap_or('(');
-            out.push(punct_token(c, true));
+            out.push(punct_token(&w[i..i + c.len_utf8()], c, true));
             if i + 1 < w.len() {
                 split_word(&w[i + 1..], out);
             }
             return;
         }
     }
-    let lower = w.to_lowercase();
     for suffix in CONTRACTIONS {
-        if lower.len() > suffix.len() && lower.ends_with(suffix) && lower.is_char_boundary(lower.len() - suffix.len()) {
+        if w.len() > suffix.len() && w.is_char_boundary(w.len() - suffix.len()) {
             let cut = w.len() - suffix.len();
-            if w.is_char_boundary(cut) {
+            if w[cut..].eq_ignore_ascii_case(suffix) {
                 split_inner(&w[..cut], out);
-                out.push(w[cut..].to_string());
+                out.push(&w[cut..]);
                 return;
             }
         }
@@ -168,7 +176,7 @@ fn split_inner(w: &str, out: &mut Vec<String>) {
         if i > 0 {
             split_inner(&w[..i], out);
         }
-        out.push("'".into());
+        out.push("'");
         if i + 1 < w.len() {
             split_inner(&w[i + 1..], out);
         }
@@ -180,8 +188,8 @@ fn split_inner(w: &str, out: &mut Vec<String>) {
         && w.as_bytes().get(digits) == Some(&b'.')
         && w.as_bytes().get(digits + 1).is_some_and(u8::is_ascii_alphabetic)
     {
-        out.push(w[..digits].to_string());
-        out.push(".".into());
+        out.push(&w[..digits]);
+        out.push(".");
         split_inner(&w[digits + 1..], out);
         return;
     }
@@ -192,7 +200,7 @@ fn split_inner(w: &str, out: &mut Vec<String>) {
         if parts.iter().any(|p| decimal(p)) {
             for (i, p) in parts.iter().enumerate() {
                 if i > 0 {
-                    out.push("/".into());
+                    out.push("/");
                 }
                 if !p.is_empty() {
                     split_inner(p, out);
@@ -201,7 +209,7 @@ fn split_inner(w: &str, out: &mut Vec<String>) {
             return;
         }
     }
-    out.push(w.to_string());
+    out.push(w);
 }
 
 #[cfg(test)]

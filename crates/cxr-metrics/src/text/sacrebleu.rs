@@ -12,6 +12,8 @@
 //! hypothesis and the reference have n-grams, `F = (1+β²)·P·R/(β²·P + R)·100` with β = 2. Corpus scores
 //! come from summed statistics.
 
+use super::bleu::stats_from_ids;
+use super::ngram::{char_key, Vocab};
 use cxr_core::hash::FxHashMap;
 
 fn is_py_whitespace(c: char) -> bool {
@@ -88,63 +90,22 @@ impl std::ops::AddAssign for SacreBleuStats {
     }
 }
 
-fn word_ngrams(tokens: &[&str], n: usize) -> FxHashMap<u128, u32> {
-    // Hash each n-gram's tokens into a 128-bit key: two independent 64-bit FxHash streams.
-    let mut m = FxHashMap::default();
-    if tokens.len() < n {
-        return m;
-    }
-    for w in tokens.windows(n) {
-        *m.entry(ngram_key(w)).or_insert(0) += 1;
-    }
-    m
-}
-
-fn ngram_key(w: &[&str]) -> u128 {
-    use std::hash::Hasher;
-    let mut a = cxr_core::hash::FxHasher::default();
-    let mut b = cxr_core::hash::FxHasher::default();
-    b.write_u64(0x9e37_79b9_7f4a_7c15);
-    for t in w {
-        a.write(t.as_bytes());
-        a.write_u8(0xff);
-        b.write_u8(0xfe);
-        b.write(t.as_bytes());
-    }
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
-}
-
-/// The statistics of one hypothesis against its references (raw text; tokenized with 13a here).
+/// The statistics of one hypothesis against its references (raw text; tokenized with 13a here). They are
+/// COCO BLEU's statistics on 13a tokens: clipped counts, n-gram totals, closest reference length (ties to
+/// the shorter).
 pub fn bleu_stats(hyp: &str, refs: &[&str]) -> SacreBleuStats {
     let h = tokenize_13a(hyp);
     let rs: Vec<String> = refs.iter().map(|r| tokenize_13a(r)).collect();
-    let ht: Vec<&str> = h.split(' ').filter(|t| !t.is_empty()).collect();
-    let rts: Vec<Vec<&str>> = rs.iter().map(|r| r.split(' ').filter(|t| !t.is_empty()).collect()).collect();
-    let mut st = SacreBleuStats { sys_len: ht.len() as u64, ..Default::default() };
-    let mut closest: Option<(usize, usize)> = None;
-    for r in &rts {
-        let d = r.len().abs_diff(ht.len());
-        match closest {
-            Some((cd, cl)) if d > cd || (d == cd && r.len() >= cl) => {}
-            _ => closest = Some((d, r.len())),
-        }
+    let mut vocab = Vocab::with_capacity(64);
+    let hi = vocab.ids(h.split(' ').filter(|t| !t.is_empty()));
+    let ri: Vec<Vec<u32>> = rs.iter().map(|r| vocab.ids(r.split(' ').filter(|t| !t.is_empty()))).collect();
+    let b = stats_from_ids(&hi, &ri);
+    SacreBleuStats {
+        sys_len: b.hyp_len as u64,
+        ref_len: b.ref_len as u64,
+        correct: b.correct.map(|x| x as u64),
+        total: b.guess.map(|x| x as u64),
     }
-    st.ref_len = closest.map_or(0, |c| c.1) as u64;
-    for n in 1..=4 {
-        let hn = word_ngrams(&ht, n);
-        let mut max_ref: FxHashMap<u128, u32> = FxHashMap::default();
-        for r in &rts {
-            for (k, c) in word_ngrams(r, n) {
-                let e = max_ref.entry(k).or_insert(0);
-                *e = (*e).max(c);
-            }
-        }
-        for (k, c) in hn {
-            st.total[n - 1] += u64::from(c);
-            st.correct[n - 1] += u64::from(c.min(max_ref.get(&k).copied().unwrap_or(0)));
-        }
-    }
-    st
 }
 
 /// BLEU (0–100) from statistics, with 'exp' smoothing.
@@ -215,16 +176,6 @@ impl std::ops::AddAssign for ChrfStats {
     }
 }
 
-fn char_ngrams(chars: &[char], n: usize) -> FxHashMap<&[char], u32> {
-    let mut m = FxHashMap::default();
-    if chars.len() >= n {
-        for w in chars.windows(n) {
-            *m.entry(w).or_insert(0) += 1;
-        }
-    }
-    m
-}
-
 fn chrf_f(st: &ChrfStats) -> f64 {
     let (mut p, mut r, mut eff) = (0.0, 0.0, 0usize);
     for [h, rf, m] in st.0 {
@@ -252,10 +203,26 @@ pub fn chrf_stats_single(hyp: &str, reference: &str) -> ChrfStats {
     let h: Vec<char> = hyp.chars().filter(|c| !is_py_whitespace(*c)).collect();
     let r: Vec<char> = reference.chars().filter(|c| !is_py_whitespace(*c)).collect();
     let mut st = ChrfStats::default();
+    // One map reused across orders: count the hypothesis n-grams, then consume them with the reference's.
+    let mut counts: FxHashMap<u128, u32> = FxHashMap::with_capacity_and_hasher(h.len(), Default::default());
     for n in 1..=CHRF_ORDER {
-        let hn = char_ngrams(&h, n);
-        let rn = char_ngrams(&r, n);
-        let matches: u64 = hn.iter().map(|(k, c)| u64::from((*c).min(rn.get(k).copied().unwrap_or(0)))).sum();
+        counts.clear();
+        if h.len() >= n {
+            for w in h.windows(n) {
+                *counts.entry(char_key(w)).or_insert(0) += 1;
+            }
+        }
+        let mut matches = 0u64;
+        if r.len() >= n {
+            for w in r.windows(n) {
+                if let Some(c) = counts.get_mut(&char_key(w)) {
+                    if *c > 0 {
+                        *c -= 1;
+                        matches += 1;
+                    }
+                }
+            }
+        }
         st.0[n - 1] = [h.len().saturating_sub(n - 1) as u64, r.len().saturating_sub(n - 1) as u64, matches];
     }
     st

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Report-generation metrics: cxr vs pycocoevalcap 1.2, rouge-score 0.1.2 and sacrebleu 2.6.0 on the same
+# 3,425 IU X-Ray pairs (the golden pairs), side by side in one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${CXR_SHARED:-../shared}
+RUNS=${RUNS:-3}
+PAIRS=crates/cxr-metrics/tests/data/pairs_tokenized.csv.gz
+[ -d bench/.venv-metrics ] || python3 -m venv bench/.venv-metrics
+bench/.venv-metrics/bin/python -m pip install -q -r "$SHARED/reference/metrics/requirements.txt"
+command -v java >/dev/null || { echo "pycocoevalcap's PTB tokenizer needs java (apt-get install default-jre-headless)"; exit 1; }
+cargo build --release -q
+cargo build --release -q -p cxr-metrics --example score_throughput
+mkdir -p bench/out
+echo "peers: median of $RUNS runs per scorer (Python, one process)"
+bench/.venv-metrics/bin/python bench/score_peers.py "$PAIRS" "$RUNS" > bench/out/score_peers.json
+echo "cxr: in-process, same scope per scorer, one thread, median of 7"
+RUNS=7 target/release/examples/score_throughput "$PAIRS" > bench/out/score_cxr.json
+bench/.venv-metrics/bin/python - "$PAIRS" <<'PY'
+import csv, gzip, json, statistics, subprocess, sys, time
+peer = json.load(open("bench/out/score_peers.json")); cxr = json.load(open("bench/out/score_cxr.json"))
+print(f"\n{'metric':<30} {'peer pairs/s':>13} {'cxr pairs/s':>13} {'ratio':>8}")
+for k, v in peer.items():
+    print(f"{k:<30} {v:>13,.0f} {cxr[k]:>13,.0f} {cxr[k]/v:>7,.0f}x")
+# Whole cxr score process per family (start-up, read CSVs, tokenize, score, print), 1 and 2 threads.
+rows = list(csv.DictReader(gzip.open(sys.argv[1], "rt")))
+for side, col in (("refs", "ref_raw"), ("hyps", "hyp_raw")):
+    with open(f"bench/out/{side}.csv", "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["id", "report"])
+        for r in rows: w.writerow([r["pair"], r[col]])
+def run(fam, threads):
+    ts = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run(["target/release/cxr", "score", "--refs", "bench/out/refs.csv", "--hyps", "bench/out/hyps.csv",
+                        "--metrics", fam, "--bootstrap", "0", "--threads", str(threads), "-q"], check=True, stdout=subprocess.DEVNULL)
+        ts.append(time.perf_counter() - t0)
+    return len(rows) / statistics.median(ts)
+print(f"\nwhole `cxr score --metrics F --bootstrap 0` process (includes PTB tokenization for bleu/rouge/cider), median of 5:")
+print(f"{'family':<14} {'1 thread':>12} {'2 threads':>12}   vs peer scorer alone")
+for fam, key in (("bleu", "coco_bleu4"), ("rouge", "coco_rougeL"), ("cider", "coco_ciderD"), ("sacrebleu", "sacrebleu_corpus_bleu"), ("chrf", "sacrebleu_corpus_chrf"), ("rouge-score", "rouge_score_rougeL_stem")):
+    a, b = run(fam, 1), run(fam, 2)
+    print(f"{fam:<14} {a:>12,.0f} {b:>12,.0f}   {a/peer[key]:,.0f}x / {b/peer[key]:,.0f}x")
+PY

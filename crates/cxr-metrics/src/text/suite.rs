@@ -1,0 +1,435 @@
+//! All text metrics of a corpus at once, with per-pair values, confidence intervals and a paired
+//! significance test — what `cxr score` prints.
+//!
+//! [`Scorer::score`] computes, per pair and in parallel (the result does not depend on the thread count),
+//! the sufficient statistics of every metric; corpus values are then functions of any selection of pairs,
+//! so bootstrap resamples and randomization trials reuse them instead of re-tokenizing:
+//!
+//! | key | metric | reference |
+//! |---|---|---|
+//! | `bleu1`…`bleu4` | COCO BLEU, corpus (from summed counts) | pycocoevalcap 1.2 on PTB tokens |
+//! | `rouge_l` | COCO ROUGE-L (β = 1.2), mean | pycocoevalcap 1.2 |
+//! | `cider_d` | CIDEr-D, mean (df from all references) | pycocoevalcap 1.2 |
+//! | `bleu4_raw` | BLEU-4 on raw white-space tokens | RadEval `bleu` |
+//! | `rouge_score_l` / `rouge_score_l_nostem` | ROUGE-L F with / without Porter stemming, mean | rouge-score 0.1.2 (RadEval uses the stemmed one) |
+//! | `sacrebleu`, `chrf` | corpus BLEU / chrF2 | sacrebleu 2.6.0 defaults |
+//! | `sacrebleu_sentence`, `chrf_sentence` | mean sentence BLEU / chrF | sacrebleu `sentence_bleu` / `sentence_chrf` |
+//! | `ce_{micro,macro,weighted,samples}_f1_{14,5}` | clinical efficacy | sklearn on `cxr label` labels |
+//! | `words_hyp`, `words_ref`, `length_ratio`, `sentences_hyp`, `sentences_ref` | length and verbosity | — |
+//!
+//! Bootstrap intervals resample pairs; CIDEr-D keeps the document frequencies of the full corpus (each
+//! pair's score is fixed), corpus BLEU/chrF re-sum the resampled statistics.
+
+use super::bleu::{self, BleuStats};
+use super::porter::PorterStemmer;
+use super::{cider, ptb, rouge, sacrebleu};
+use crate::clinical::{classification_report, is_positive, ClinicalEfficacy, Conventions};
+use crate::stats::{approximate_randomization, percentile_interval, resample, Interval, RandomizationTest};
+use cxr_core::{Finding, FindingLabels};
+use cxr_report::Labeler;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Metric families that can be switched on and off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// COCO BLEU-1..4 (PTB tokens).
+    Bleu,
+    /// COCO ROUGE-L.
+    Rouge,
+    /// CIDEr-D.
+    Cider,
+    /// RadEval-style BLEU-4 on raw text.
+    BleuRaw,
+    /// rouge-score ROUGE-L (stemmed and not).
+    RougeScore,
+    /// sacrebleu BLEU.
+    Sacrebleu,
+    /// sacrebleu chrF.
+    Chrf,
+    /// Clinical efficacy (labels both sides).
+    Clinical,
+    /// Length and verbosity statistics.
+    Length,
+}
+
+impl Family {
+    pub const ALL: [Family; 9] = [
+        Family::Bleu,
+        Family::Rouge,
+        Family::Cider,
+        Family::BleuRaw,
+        Family::RougeScore,
+        Family::Sacrebleu,
+        Family::Chrf,
+        Family::Clinical,
+        Family::Length,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Bleu => "bleu",
+            Family::Rouge => "rouge",
+            Family::Cider => "cider",
+            Family::BleuRaw => "bleu-raw",
+            Family::RougeScore => "rouge-score",
+            Family::Sacrebleu => "sacrebleu",
+            Family::Chrf => "chrf",
+            Family::Clinical => "clinical",
+            Family::Length => "length",
+        }
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Family::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown metric {s:?}: expected one of {} (or all)", names.join(", "))
+        })
+    }
+}
+
+/// Per-pair statistics of one system's hypothesis.
+#[derive(Debug, Clone, Default)]
+pub struct PairStats {
+    pub bleu: Option<BleuStats>,
+    pub bleu_raw: Option<BleuStats>,
+    pub rouge_l: f64,
+    pub cider_d: f64,
+    pub rouge_score_l: f64,
+    pub rouge_score_l_nostem: f64,
+    pub sacrebleu: Option<sacrebleu::SacreBleuStats>,
+    pub chrf: Option<sacrebleu::ChrfStats>,
+    pub labels: Option<FindingLabels>,
+    pub words: usize,
+    pub sentences: usize,
+    pub empty: bool,
+}
+
+/// What the reference side contributes per pair.
+#[derive(Debug, Clone, Default)]
+pub struct RefStats {
+    pub labels: Option<FindingLabels>,
+    pub words: usize,
+    pub sentences: usize,
+}
+
+/// Options of a scoring run.
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    pub families: Vec<Family>,
+    pub conventions: Conventions,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        ScoreOptions { families: Family::ALL.to_vec(), conventions: Conventions::default() }
+    }
+}
+
+/// Scores corpora. Holds the labeler (for clinical efficacy) and the stemmer.
+#[derive(Debug, Default)]
+pub struct Scorer {
+    labeler: Labeler,
+    stemmer: PorterStemmer,
+    sentences: cxr_report::sentences::SentenceSplitter,
+}
+
+/// One system's per-pair statistics against the references.
+#[derive(Debug, Clone)]
+pub struct SystemStats {
+    pub pairs: Vec<PairStats>,
+}
+
+/// Corpus values: `(key, value)` in a fixed order.
+pub type Values = Vec<(&'static str, f64)>;
+
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+impl Scorer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reference-side statistics (labels, lengths), computed once and shared by every system.
+    pub fn reference_stats(&self, refs: &[&str], opts: &ScoreOptions) -> Vec<RefStats> {
+        let clinical = opts.families.contains(&Family::Clinical);
+        let length = opts.families.contains(&Family::Length);
+        refs.par_iter()
+            .map(|r| RefStats {
+                labels: clinical.then(|| self.label(r)),
+                words: words(r),
+                sentences: if length { self.sentences(r) } else { 0 },
+            })
+            .collect()
+    }
+
+    fn label(&self, text: &str) -> FindingLabels {
+        self.labeler.label(text).labels
+    }
+
+    fn sentences(&self, text: &str) -> usize {
+        self.sentences.split(text, cxr_report::Span::new(0, text.len())).len()
+    }
+
+    /// Per-pair statistics of `hyps` against `refs` (one reference each, paired by position).
+    pub fn score(&self, hyps: &[&str], refs: &[&str], opts: &ScoreOptions) -> SystemStats {
+        let on = |f: Family| opts.families.contains(&f);
+        let need_ptb = on(Family::Bleu) || on(Family::Rouge) || on(Family::Cider);
+        let ptb_pairs: Vec<(String, String)> = if need_ptb {
+            hyps.par_iter().zip(refs).map(|(h, r)| (ptb::coco_tokenize(h), ptb::coco_tokenize(r))).collect()
+        } else {
+            Vec::new()
+        };
+        let cider_scores = if on(Family::Cider) {
+            let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0.as_str()).collect();
+            let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1.as_str()]).collect();
+            cider::corpus_cider_d(&h, &r).0
+        } else {
+            Vec::new()
+        };
+        let pairs = (0..hyps.len())
+            .into_par_iter()
+            .map(|i| {
+                let (h, r) = (hyps[i], refs[i]);
+                let mut p = PairStats { words: words(h), empty: h.trim().is_empty(), ..Default::default() };
+                if on(Family::Length) {
+                    p.sentences = self.sentences(h);
+                }
+                if let Some((hp, rp)) = ptb_pairs.get(i) {
+                    if on(Family::Bleu) {
+                        p.bleu = Some(bleu::segment_stats(hp, &[rp]));
+                    }
+                    if on(Family::Rouge) {
+                        p.rouge_l = rouge::coco_rouge_l(hp, &[rp]);
+                    }
+                }
+                if on(Family::Cider) {
+                    p.cider_d = cider_scores[i];
+                }
+                if on(Family::BleuRaw) {
+                    p.bleu_raw = Some(bleu::segment_stats(h, &[r]));
+                }
+                if on(Family::RougeScore) {
+                    p.rouge_score_l = rouge::rouge_score_l(h, r, Some(&self.stemmer)).f;
+                    p.rouge_score_l_nostem = rouge::rouge_score_l(h, r, None).f;
+                }
+                if on(Family::Sacrebleu) {
+                    p.sacrebleu = Some(sacrebleu::bleu_stats(h, &[r]));
+                }
+                if on(Family::Chrf) {
+                    p.chrf = Some(sacrebleu::chrf_stats_single(h, r));
+                }
+                if on(Family::Clinical) {
+                    p.labels = Some(self.label(h));
+                }
+                p
+            })
+            .collect();
+        SystemStats { pairs }
+    }
+}
+
+/// Corpus values of the pairs `rows` (each a hypothesis-side and a reference-side record).
+pub fn corpus_values<'a>(
+    rows: impl Iterator<Item = (&'a PairStats, &'a RefStats)> + Clone,
+    opts: &ScoreOptions,
+) -> Values {
+    let on = |f: Family| opts.families.contains(&f);
+    let n = rows.clone().count().max(1) as f64;
+    let mean = |f: fn(&PairStats) -> f64| rows.clone().map(|(p, _)| f(p)).sum::<f64>() / n;
+    let mut out: Values = Vec::new();
+    if on(Family::Bleu) {
+        let mut t = BleuStats::default();
+        for (p, _) in rows.clone() {
+            t += p.bleu.unwrap_or_default();
+        }
+        let s = t.scores();
+        out.extend([("bleu1", s[0]), ("bleu2", s[1]), ("bleu3", s[2]), ("bleu4", s[3])]);
+    }
+    if on(Family::Rouge) {
+        out.push(("rouge_l", mean(|p| p.rouge_l)));
+    }
+    if on(Family::Cider) {
+        out.push(("cider_d", mean(|p| p.cider_d)));
+    }
+    if on(Family::BleuRaw) {
+        let mut t = BleuStats::default();
+        for (p, _) in rows.clone() {
+            t += p.bleu_raw.unwrap_or_default();
+        }
+        out.push(("bleu4_raw", t.scores()[3]));
+    }
+    if on(Family::RougeScore) {
+        out.push(("rouge_score_l", mean(|p| p.rouge_score_l)));
+        out.push(("rouge_score_l_nostem", mean(|p| p.rouge_score_l_nostem)));
+    }
+    if on(Family::Sacrebleu) {
+        let stats: Vec<_> = rows.clone().map(|(p, _)| p.sacrebleu.unwrap_or_default()).collect();
+        out.push(("sacrebleu", sacrebleu::corpus_bleu(&stats)));
+        out.push(("sacrebleu_sentence", stats.iter().map(|s| sacrebleu::bleu_score(s, true)).sum::<f64>() / n));
+    }
+    if on(Family::Chrf) {
+        let stats: Vec<_> = rows.clone().map(|(p, _)| p.chrf.unwrap_or_default()).collect();
+        out.push(("chrf", sacrebleu::corpus_chrf(&stats)));
+        out.push((
+            "chrf_sentence",
+            stats.iter().map(|s| sacrebleu::corpus_chrf(std::slice::from_ref(s))).sum::<f64>() / n,
+        ));
+    }
+    if on(Family::Clinical) {
+        let ce = clinical_of(rows.clone(), opts.conventions);
+        for (suffix, rep) in [("14", &ce.all14), ("5", &ce.top5)] {
+            for (avg, s) in [
+                ("micro", &rep.micro),
+                ("macro", &rep.macro_avg),
+                ("weighted", &rep.weighted),
+                ("samples", &rep.samples),
+            ] {
+                out.push((clinical_key(avg, suffix), s.f1));
+            }
+        }
+    }
+    if on(Family::Length) {
+        let hw: usize = rows.clone().map(|(p, _)| p.words).sum();
+        let rw: usize = rows.clone().map(|(_, r)| r.words).sum();
+        out.push(("words_hyp", hw as f64 / n));
+        out.push(("words_ref", rw as f64 / n));
+        out.push(("length_ratio", if rw == 0 { f64::NAN } else { hw as f64 / rw as f64 }));
+        out.push(("sentences_hyp", rows.clone().map(|(p, _)| p.sentences).sum::<usize>() as f64 / n));
+        out.push(("sentences_ref", rows.clone().map(|(_, r)| r.sentences).sum::<usize>() as f64 / n));
+    }
+    out
+}
+
+fn clinical_key(avg: &str, suffix: &str) -> &'static str {
+    match (avg, suffix) {
+        ("micro", "14") => "ce_micro_f1_14",
+        ("macro", "14") => "ce_macro_f1_14",
+        ("weighted", "14") => "ce_weighted_f1_14",
+        ("samples", "14") => "ce_samples_f1_14",
+        ("micro", _) => "ce_micro_f1_5",
+        ("macro", _) => "ce_macro_f1_5",
+        ("weighted", _) => "ce_weighted_f1_5",
+        _ => "ce_samples_f1_5",
+    }
+}
+
+/// The full clinical-efficacy reports of the pairs `rows`.
+pub fn clinical_of<'a>(
+    rows: impl Iterator<Item = (&'a PairStats, &'a RefStats)> + Clone,
+    conv: Conventions,
+) -> ClinicalEfficacy {
+    let build = |order: &[Finding]| {
+        let bin = |l: Option<FindingLabels>| -> Vec<bool> {
+            let l = l.unwrap_or_default();
+            order.iter().map(|f| is_positive(l.get(*f), conv.uncertain)).collect()
+        };
+        let t: Vec<Vec<bool>> = rows.clone().map(|(_, r)| bin(r.labels)).collect();
+        let p: Vec<Vec<bool>> = rows.clone().map(|(h, _)| bin(h.labels)).collect();
+        classification_report(&t, &p, order, conv.zero_division)
+    };
+    ClinicalEfficacy { conventions: conv, all14: build(&Finding::CHEXBERT_ORDER), top5: build(&Finding::COMMON_FIVE) }
+}
+
+/// Percentile bootstrap intervals of every corpus value.
+pub fn bootstrap(
+    sys: &SystemStats,
+    refs: &[RefStats],
+    opts: &ScoreOptions,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Vec<(&'static str, Interval)> {
+    let n = sys.pairs.len();
+    let keys: Vec<&'static str> = corpus_values(sys.pairs.iter().zip(refs), opts).into_iter().map(|(k, _)| k).collect();
+    // Each resample computes every value at once (in parallel over resamples; the same numbers as serial).
+    let all: Vec<Values> = (0..resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut idx = Vec::with_capacity(n);
+            resample(n, b, seed, &mut idx);
+            corpus_values(idx.iter().map(|&i| (&sys.pairs[i], &refs[i])), opts)
+        })
+        .collect();
+    keys.iter()
+        .enumerate()
+        .map(|(k, key)| {
+            let (low, high) = percentile_interval(all.iter().map(|v| v[k].1).collect(), level);
+            (*key, Interval { low, high, level, resamples, seed })
+        })
+        .collect()
+}
+
+/// Paired approximate randomization of every corpus value between systems A and B.
+pub fn compare(
+    a: &SystemStats,
+    b: &SystemStats,
+    refs: &[RefStats],
+    opts: &ScoreOptions,
+    trials: usize,
+    seed: u64,
+) -> Vec<(&'static str, RandomizationTest)> {
+    let keys: Vec<&'static str> = corpus_values(a.pairs.iter().zip(refs), opts).into_iter().map(|(k, _)| k).collect();
+    keys.iter()
+        .map(|key| {
+            let single = ScoreOptions { families: vec![family_of(key)], conventions: opts.conventions };
+            let pos = corpus_values(a.pairs.iter().zip(refs), &single).iter().position(|(x, _)| x == key).unwrap_or(0);
+            let t = approximate_randomization(a.pairs.len(), trials, seed, |take_b| {
+                let rows =
+                    take_b.iter().enumerate().map(|(i, &tb)| (if tb { &b.pairs[i] } else { &a.pairs[i] }, &refs[i]));
+                corpus_values(rows, &single)[pos].1
+            });
+            (*key, t)
+        })
+        .collect()
+}
+
+fn family_of(key: &str) -> Family {
+    match key {
+        k if k.starts_with("bleu4_raw") => Family::BleuRaw,
+        k if k.starts_with("bleu") => Family::Bleu,
+        "rouge_l" => Family::Rouge,
+        "cider_d" => Family::Cider,
+        k if k.starts_with("rouge_score") => Family::RougeScore,
+        k if k.starts_with("sacrebleu") => Family::Sacrebleu,
+        k if k.starts_with("chrf") => Family::Chrf,
+        k if k.starts_with("ce_") => Family::Clinical,
+        _ => Family::Length,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_corpus_end_to_end() {
+        let refs = ["No pleural effusion. Mild cardiomegaly.", "Large right pneumothorax.", "Lungs are clear."];
+        let hyps = ["No effusion. Mild cardiomegaly.", "Small left pneumothorax.", ""];
+        let s = Scorer::new();
+        let opts = ScoreOptions::default();
+        let r = s.reference_stats(&refs, &opts);
+        let sys = s.score(&hyps, &refs, &opts);
+        assert!(sys.pairs[2].empty);
+        let v = corpus_values(sys.pairs.iter().zip(&r), &opts);
+        let get = |k: &str| v.iter().find(|x| x.0 == k).unwrap().1;
+        assert!(get("bleu1") > 0.0 && get("bleu1") < 1.0);
+        assert!((get("words_ref") - 11.0 / 3.0).abs() < 1e-12);
+        assert!(get("ce_micro_f1_14") > 0.0);
+        let ci = bootstrap(&sys, &r, &opts, 200, 0.95, 42);
+        assert_eq!(ci.len(), v.len());
+        for ((k, iv), (k2, _)) in ci.iter().zip(&v) {
+            assert_eq!(k, k2);
+            assert!(iv.low <= iv.high, "{k}");
+        }
+        // A system compared with itself: no difference, p = 1.
+        let t = compare(&sys, &sys, &r, &opts, 50, 1);
+        assert!(t.iter().all(|(_, x)| x.observed_delta == 0.0 && x.p_value == 1.0));
+    }
+}
