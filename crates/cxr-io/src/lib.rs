@@ -1,0 +1,52 @@
+//! # cxr-io — readers and writers
+//!
+//! * [`nifti`] — NIfTI-1 volumes (`.nii`, `.nii.gz`): header, scaling, sform/qform geometry.
+//! * [`npy`] — NumPy `.npy` arrays (read and write float32/float64/integers, C order).
+//! * [`png16`] — 16-bit and 8-bit grey PNG writing.
+//! * [`write_atomic`] — every writer here goes through it: a temporary file, then a rename.
+//!
+//! Readers return [`IoError`], which names the file, the problem and what to do about it.
+
+pub mod nifti;
+pub mod npy;
+pub mod png16;
+
+use std::path::{Path, PathBuf};
+
+/// Errors of reading and writing files.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {problem}")]
+    Format { path: PathBuf, problem: String },
+}
+
+impl IoError {
+    pub(crate) fn format(path: &Path, problem: impl Into<String>) -> Self {
+        IoError::Format { path: path.to_path_buf(), problem: problem.into() }
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let werr = |source| IoError::Write { path: path.to_path_buf(), source };
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(werr)?;
+        f.write_all(bytes).map_err(werr)?;
+        std::fs::rename(&tmp, path).map_err(werr)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
