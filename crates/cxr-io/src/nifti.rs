@@ -47,8 +47,13 @@ fn decompress(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, IoError> {
 /// Reads a NIfTI-1 file into `f32` voxels with scaling applied.
 pub fn read_nifti(path: &Path) -> Result<(Volume<f32>, NiftiHeader), IoError> {
     let raw = std::fs::read(path).map_err(|source| IoError::Read { path: path.to_path_buf(), source })?;
-    let bytes = decompress(path, raw)?;
-    parse(path, &bytes)
+    read_nifti_bytes(path, raw)
+}
+
+/// Parses NIfTI-1 bytes (gzipped or not) held in memory; `name` is used in messages and provenance.
+pub fn read_nifti_bytes(name: &Path, raw: Vec<u8>) -> Result<(Volume<f32>, NiftiHeader), IoError> {
+    let bytes = decompress(name, raw)?;
+    parse(name, &bytes)
 }
 
 fn parse(path: &Path, b: &[u8]) -> Result<(Volume<f32>, NiftiHeader), IoError> {
@@ -107,9 +112,11 @@ fn parse(path: &Path, b: &[u8]) -> Result<(Volume<f32>, NiftiHeader), IoError> {
         4 | 512 => 2,
         8 | 16 | 768 => 4,
         64 => 8,
-        t => return Err(bad(format!(
+        t => {
+            return Err(bad(format!(
             "datatype {t} is not supported (supported: uint8, int8, int16, uint16, int32, uint32, float32, float64)"
-        ))),
+        )))
+        }
     };
     let n = dims[0] * dims[1] * dims[2];
     let start = if vox_offset.is_finite() && vox_offset >= 348.0 { vox_offset as usize } else { 352 };
