@@ -120,17 +120,24 @@ fn read_structures(p: &Path) -> Result<BTreeMap<u16, String>> {
     Ok(out)
 }
 
+/// How a volume is rendered.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    mode: Mode,
+    renderer: Renderer,
+    masks: Option<MaskKind>,
+}
+
 /// Everything about one rendered view, for the sidecar and summary.
 fn sidecar(
     ct_path: &str,
     ct: &Volume<f32>,
     view: View,
-    mode: Mode,
-    renderer: Renderer,
+    st: Settings,
     p: &Projection,
     structures: &BTreeMap<u16, String>,
-    masks: Option<MaskKind>,
 ) -> serde_json::Value {
+    let Settings { mode, renderer, masks } = st;
     let (lo, hi) = p.image.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
     serde_json::json!({
         "source": ct_path,
@@ -222,8 +229,8 @@ pub fn render_volume(
                 }
             }
         }
-        let meta =
-            sidecar(&ct_path.display().to_string(), ct, view, mode, renderer, &p, structures, labels.map(|_| a.masks));
+        let st = Settings { mode, renderer, masks: labels.map(|_| a.masks) };
+        let meta = sidecar(&ct_path.display().to_string(), ct, view, st, &p, structures);
         cxr_io::write_atomic(&base.with_extension("json"), &serde_json::to_vec_pretty(&meta)?)?;
         out.push(meta);
         pb.inc(1);
