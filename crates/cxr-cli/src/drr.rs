@@ -5,15 +5,15 @@ use anyhow::{bail, Context, Result};
 use cxr_core::Volume;
 use cxr_drr::geometry::{Detector, View};
 use cxr_drr::{LabelWeighting, Mode, Projection, Projector, Renderer};
-use cxr_io::nifti::read_nifti;
 use cxr_io::npy::write_npy_f32;
 use cxr_io::png16::{to_u16_minmax, write_png16, write_png_rgb8};
+use cxr_io::read_volume;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct DrrArgs {
-    /// A CT volume (.nii, .nii.gz) or a folder of them.
+    /// A CT volume (.nii, .nii.gz, .mha, .mhd) or a folder of them.
     pub input: PathBuf,
     /// Output folder (created if missing).
     #[arg(short, long)]
@@ -89,15 +89,15 @@ pub enum MaskKind {
     Projected,
 }
 
-fn is_nifti(p: &Path) -> bool {
-    let n = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    n.ends_with(".nii") || n.ends_with(".nii.gz")
-}
-
-/// The file name without `.nii` / `.nii.gz`.
+/// The file name without its volume extension (`.nii`, `.nii.gz`, `.mha`, `.mhd`).
 pub fn stem(p: &Path) -> String {
     let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    n.trim_end_matches(".gz").trim_end_matches(".nii").to_string()
+    for ext in [".nii.gz", ".nii", ".mha", ".mhd"] {
+        if n.to_ascii_lowercase().ends_with(ext) {
+            return n[..n.len() - ext.len()].to_string();
+        }
+    }
+    n
 }
 
 /// Reads a structures table: `id,structure` (extra columns ignored).
@@ -262,11 +262,11 @@ pub fn run(a: DrrArgs) -> Result<()> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(&a.input)
             .with_context(|| format!("cannot list {}", a.input.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && is_nifti(p))
+            .filter(|p| p.is_file() && cxr_io::is_volume_file(p))
             .collect();
         v.sort();
         if v.is_empty() {
-            bail!("folder {} has no .nii or .nii.gz volumes", a.input.display());
+            bail!("folder {} has no .nii, .nii.gz, .mha or .mhd volumes", a.input.display());
         }
         v
     } else {
@@ -289,13 +289,13 @@ pub fn run(a: DrrArgs) -> Result<()> {
     let mut rendered = Vec::new();
     for ct_path in &inputs {
         let result = (|| -> Result<Vec<serde_json::Value>> {
-            let (ct, _) = read_nifti(ct_path)?;
+            let ct = read_volume(ct_path)?;
             let labels = match &a.labels {
                 None => None,
                 Some(l) if l.is_dir() => {
                     let file = l.join(ct_path.file_name().unwrap_or_default());
                     if file.is_file() {
-                        Some(read_nifti(&file)?.0)
+                        Some(read_volume(&file)?)
                     } else {
                         warnings.push(format!(
                             "{}: no label file {} (rendered without masks)",
@@ -305,7 +305,7 @@ pub fn run(a: DrrArgs) -> Result<()> {
                         None
                     }
                 }
-                Some(l) => Some(read_nifti(l)?.0),
+                Some(l) => Some(read_volume(l)?),
             };
             render_volume(ct_path, &ct, labels.as_ref(), &a, &views, &structures, &mut warnings, &pb)
         })();

@@ -38,6 +38,9 @@ use project::{Extent, Ray};
 use rayon::prelude::*;
 use serde::Serialize;
 
+/// Rays traversed in lockstep by the Siddon renderer.
+const LANES: usize = 2;
+
 /// Errors of setting up a projection.
 #[derive(Debug, thiserror::Error)]
 pub enum DrrError {
@@ -195,6 +198,21 @@ impl Projector {
         }
     }
 
+    /// The number of voxel intersections (traversal segments inside the volume) of a view's rays.
+    pub fn count_segments(&self, det: &Detector, pose: &Pose) -> u64 {
+        let src = pose.source();
+        let extent = self.extent();
+        (0..det.height * det.width)
+            .into_par_iter()
+            .map(|p| {
+                let ray = self.ray(src, pose.to_world(det.pixel(p / det.width, p % det.width)));
+                let mut n = 0u64;
+                project::traverse(&ray, self.dims, extent, |_, _| n += 1);
+                n
+            })
+            .sum()
+    }
+
     /// Renders one view. `channels` asks for per-label images (needs labels; ignored without them).
     pub fn render(
         &self,
@@ -231,19 +249,35 @@ impl Projector {
                 let mut img = vec![0f32; w];
                 let mut ch = vec![0f32; n_ch * w];
                 let mut acc = vec![0f64; n_ch];
-                for c in 0..w {
-                    let ray = &rays[r * w + c];
-                    img[c] = match renderer {
-                        Renderer::Siddon => project::siddon_ray(ray, self.dims, &self.values, extent),
-                        Renderer::Trilinear { samples } => {
+                let row = &rays[r * w..(r + 1) * w];
+                match renderer {
+                    Renderer::Siddon => {
+                        // Rays in pairs, in lockstep (see project::siddon_rays; two measured fastest here).
+                        let mut chunks = row.chunks_exact(LANES);
+                        for (k, chunk) in (&mut chunks).enumerate() {
+                            let lane: &[Ray; LANES] = chunk.try_into().expect("exact chunk");
+                            let sums = project::siddon_rays(lane, self.dims, &self.values, extent);
+                            for (j, v) in sums.iter().enumerate() {
+                                img[k * LANES + j] = *v as f32;
+                            }
+                        }
+                        let done = w - chunks.remainder().len();
+                        for (j, ray) in chunks.remainder().iter().enumerate() {
+                            img[done + j] = project::siddon_ray(ray, self.dims, &self.values, extent) as f32;
+                        }
+                    }
+                    Renderer::Trilinear { samples } => {
+                        for (c, ray) in row.iter().enumerate() {
                             let range =
                                 trilinear_alpha.map(|[a, b]| (a, b)).or_else(|| project::alpha_range(ray, self.dims));
-                            range.map_or(0.0, |(a, b)| {
+                            img[c] = range.map_or(0.0, |(a, b)| {
                                 project::trilinear_ray(ray, self.dims, &self.values, a, b, samples)
-                            })
+                            }) as f32;
                         }
-                    } as f32;
-                    if let (Some((_, lab)), Some(weighting)) = (labels, channels) {
+                    }
+                }
+                if let (Some((_, lab)), Some(weighting)) = (labels, channels) {
+                    for (c, ray) in row.iter().enumerate() {
                         acc.iter_mut().for_each(|x| *x = 0.0);
                         let vals = (weighting == LabelWeighting::Projected).then_some(&self.values[..]);
                         project::siddon_ray_labels(ray, self.dims, vals, lab, extent, &mut acc);

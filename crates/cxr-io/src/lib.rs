@@ -1,12 +1,15 @@
 //! # cxr-io — readers and writers
 //!
 //! * [`nifti`] — NIfTI-1 volumes (`.nii`, `.nii.gz`): header, scaling, sform/qform geometry.
+//! * [`metaimage`] — MetaImage volumes (`.mha`, `.mhd` + raw), ITK's LPS geometry converted to RAS.
+//! * [`read_volume`] — either, chosen by file name.
 //! * [`npy`] — NumPy `.npy` arrays (read and write float32/float64/integers, C order).
 //! * [`png16`] — 16-bit and 8-bit grey PNG writing.
 //! * [`write_atomic`] — every writer here goes through it: a temporary file, then a rename.
 //!
 //! Readers return [`IoError`], which names the file, the problem and what to do about it.
 
+pub mod metaimage;
 pub mod nifti;
 pub mod npy;
 pub mod png16;
@@ -27,6 +30,22 @@ pub enum IoError {
 impl IoError {
     pub(crate) fn format(path: &Path, problem: impl Into<String>) -> Self {
         IoError::Format { path: path.to_path_buf(), problem: problem.into() }
+    }
+}
+
+/// Whether a file name is a volume format cxrkit reads (`.nii`, `.nii.gz`, `.mha`, `.mhd`).
+pub fn is_volume_file(path: &Path) -> bool {
+    let n = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    [".nii", ".nii.gz", ".mha", ".mhd"].iter().any(|e| n.ends_with(e))
+}
+
+/// Reads a CT or label volume: NIfTI-1 (`.nii`, `.nii.gz`) or MetaImage (`.mha`, `.mhd`), by file name.
+pub fn read_volume(path: &Path) -> Result<cxr_core::Volume<f32>, IoError> {
+    let n = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if n.ends_with(".mha") || n.ends_with(".mhd") {
+        metaimage::read_metaimage(path)
+    } else {
+        nifti::read_nifti(path).map(|(v, _)| v)
     }
 }
 
