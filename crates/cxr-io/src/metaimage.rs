@@ -68,7 +68,7 @@ pub fn read_metaimage(path: &Path) -> Result<Volume<f32>, IoError> {
         Some(v) => numbers(path, "ElementSpacing", v)?,
         None => vec![1.0; 3],
     };
-    if spacing.len() != 3 || spacing.iter().any(|&s| !(s > 0.0) || !s.is_finite()) {
+    if spacing.len() != 3 || spacing.iter().any(|&s| s.is_nan() || s <= 0.0 || s.is_infinite()) {
         return Err(bad(format!("ElementSpacing {spacing:?} is not three positive numbers")));
     }
     let offset = match get_any(&["Offset", "Position", "Origin"]) {
