@@ -3,6 +3,7 @@
 
 mod demo;
 mod drr;
+mod eval;
 mod label;
 mod output;
 mod reports;
@@ -27,6 +28,8 @@ enum Command {
     Score(score::ScoreArgs),
     /// Digitally reconstructed radiographs (and anatomy masks) from CT volumes.
     Drr(drr::DrrArgs),
+    /// Model evaluation from prediction files (AUROC with CIs, AP, thresholds, calibration).
+    Eval(eval::EvalArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Label(a) => label::run(a),
         Command::Score(a) => score::run(a),
         Command::Drr(a) => drr::run(a),
+        Command::Eval(a) => eval::run(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

@@ -473,3 +473,75 @@ fn demo_renders_drrs() {
     assert!(d.join("drr_pa.png").is_file() && d.join("drr_lateral-left.png").is_file());
     assert!(std::fs::read_to_string(d.join("index.html")).unwrap().contains("drr_pa.png"));
 }
+
+#[test]
+fn eval_classify_reproduces_the_nih_reference() {
+    let pred = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-metrics/tests/data/eval/nih_synthetic_predictions.csv.gz");
+    let o = cxr(
+        &["eval", "classify", "--pred", pred, "--classes", "Hernia,Effusion", "--bootstrap", "200", "--json"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../cxr-metrics/tests/data/eval/nih_classification_reference.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    for c in v["classes"].as_array().unwrap() {
+        let name = c["class"].as_str().unwrap();
+        let want = &reference["per_class"][name];
+        assert!((c["auroc"].as_f64().unwrap() - want["auroc"].as_f64().unwrap()).abs() < 1e-12, "{name}");
+        assert!((c["average_precision"].as_f64().unwrap() - want["auprc"].as_f64().unwrap()).abs() < 1e-12);
+        assert_eq!(c["at_threshold"]["tp"], want["at_threshold_0_5"]["tp"]);
+        assert!(
+            (c["calibration"]["ece"].as_f64().unwrap() - want["calibration"]["ece15"].as_f64().unwrap()).abs() < 1e-12
+        );
+    }
+}
+
+#[test]
+fn eval_classify_joins_labels_and_applies_conventions() {
+    let d = tmp("eval");
+    let pred = d.join("pred.csv");
+    let labels = d.join("labels.csv");
+    std::fs::write(&pred, "id,p_Edema,p_Fracture\na,0.9,0.2\nb,0.1,0.4\nc,0.8,0.3\nd,0.3,0.9\n").unwrap();
+    std::fs::write(&labels, "id,Edema,Fracture\nd,0,1\nc,-1,1\nb,0,1\na,1,\n").unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "classify",
+            "--pred",
+            pred.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--json",
+            "--bootstrap",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        let o = cxr(&args, None);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let v = run(&[]);
+    let edema = &v["classes"][0];
+    // Uncertain (c) excluded: a positive (0.9) above two negatives (0.1, 0.3): AUROC 1.
+    assert_eq!((edema["n"].as_u64(), edema["auroc"].as_f64()), (Some(3), Some(1.0)));
+    // Fracture: blank label (a) excluded, only positives remain: AUROC undefined, not 0.5.
+    assert!(v["classes"][1]["auroc"].is_null());
+    let v = run(&["--uncertain", "negative"]);
+    assert_eq!(v["classes"][0]["n"].as_u64(), Some(4));
+    assert!((v["classes"][0]["auroc"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    // Bad scores and missing ids are errors naming the row.
+    std::fs::write(&pred, "id,p_Edema\na,1.7\n").unwrap();
+    let o = cxr(&["eval", "classify", "--pred", pred.to_str().unwrap(), "--labels", labels.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("not a probability"), "{}", text(&o.stderr));
+    std::fs::write(&pred, "id,p_Edema\nzz,0.5\n").unwrap();
+    let o = cxr(&["eval", "classify", "--pred", pred.to_str().unwrap(), "--labels", labels.to_str().unwrap()], None);
+    assert!(text(&o.stderr).contains("no label row") && text(&o.stderr).contains("zz"));
+}

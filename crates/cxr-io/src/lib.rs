@@ -33,6 +33,21 @@ impl IoError {
     }
 }
 
+/// Reads a file, decompressing it when it is gzip (by its magic bytes, whatever its name).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
+    use std::io::Read;
+    let raw = std::fs::read(path).map_err(|source| IoError::Read { path: path.to_path_buf(), source })?;
+    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| IoError::format(path, format!("the gzip stream is truncated or corrupt ({e})")))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
 /// Whether a file name is a volume format cxrkit reads (`.nii`, `.nii.gz`, `.mha`, `.mhd`).
 pub fn is_volume_file(path: &Path) -> bool {
     let n = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();

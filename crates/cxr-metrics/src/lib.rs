@@ -6,6 +6,7 @@
 //!
 //! * [`text`] — report-generation metrics: COCO BLEU/ROUGE-L/CIDEr-D on the PTB tokenization, rouge-score
 //!   ROUGE-L, sacrebleu BLEU and chrF.
+//! * [`classify`] — AUROC (DeLong and bootstrap CIs, paired test), AP, threshold metrics, Youden, calibration.
 //! * [`clinical`] — clinical efficacy: precision/recall/F1 of CheXpert labels with named conventions.
 //! * [`radcliq`] — the RadCliQ composite from its component scores.
 //! * [`stats`] — seeded bootstrap confidence intervals and the paired approximate randomization test.
@@ -18,6 +19,7 @@
 //! assert!(b[0] > 0.5 && b[0] < 1.0); // brevity penalty: 3 words against 5
 //! ```
 
+pub mod classify;
 pub mod clinical;
 pub mod radcliq;
 pub mod stats;
