@@ -244,15 +244,14 @@ pub fn bootstrap_auroc(
     (Interval { low, high, level, resamples, seed }, values)
 }
 
-/// Average precision (scikit-learn's definition); `None` without positives.
-pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let total_pos = labels.iter().filter(|&&l| l).count() as f64;
-    if total_pos == 0.0 {
-        return None;
-    }
+/// The ROC/PR points: for each distinct score in descending order, the threshold and the cumulative true
+/// and false positives at `score ≥ threshold` (scikit-learn's `_binary_clf_curve`, without the dropping of
+/// collinear points).
+pub fn curve_points(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64, f64)> {
     let mut o = order(scores);
     o.reverse();
-    let (mut tp, mut fp, mut ap, mut prev_recall) = (0.0, 0.0, 0.0, 0.0);
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut out = Vec::new();
     let mut i = 0;
     while i < o.len() {
         let s = scores[o[i]];
@@ -264,6 +263,19 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
             }
             i += 1;
         }
+        out.push((s, tp, fp));
+    }
+    out
+}
+
+/// Average precision (scikit-learn's definition); `None` without positives.
+pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let total_pos = labels.iter().filter(|&&l| l).count() as f64;
+    if total_pos == 0.0 {
+        return None;
+    }
+    let (mut ap, mut prev_recall) = (0.0, 0.0);
+    for (_, tp, fp) in curve_points(scores, labels) {
         let recall = tp / total_pos;
         ap += (recall - prev_recall) * (tp / (tp + fp));
         prev_recall = recall;
@@ -342,21 +354,8 @@ pub fn youden(scores: &[f64], labels: &[bool]) -> Option<Youden> {
     if p == 0.0 || n == 0.0 {
         return None;
     }
-    let mut o = order(scores);
-    o.reverse();
-    let (mut tp, mut fp) = (0.0, 0.0);
     let mut best: Option<Youden> = None;
-    let mut i = 0;
-    while i < o.len() {
-        let s = scores[o[i]];
-        while i < o.len() && scores[o[i]] == s {
-            if labels[o[i]] {
-                tp += 1.0;
-            } else {
-                fp += 1.0;
-            }
-            i += 1;
-        }
+    for (s, tp, fp) in curve_points(scores, labels) {
         let (tpr, fpr) = (tp / p, fp / n);
         if best.is_none_or(|b| tpr - fpr > b.j) {
             best = Some(Youden { threshold: s, sensitivity: tpr, specificity: 1.0 - fpr, j: tpr - fpr });
