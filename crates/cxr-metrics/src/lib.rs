@@ -7,6 +7,8 @@
 //! * [`text`] — report-generation metrics: COCO BLEU/ROUGE-L/CIDEr-D on the PTB tokenization, rouge-score
 //!   ROUGE-L, sacrebleu BLEU and chrF.
 //! * [`classify`] — AUROC (DeLong and bootstrap CIs, paired test), AP, threshold metrics, Youden, calibration.
+//! * [`calibrate`] — Platt scaling and isotonic regression fitted on one split, split-conformal LAC sets.
+//! * [`fairness`] — per-subgroup TPR/FPR/AUROC, gaps, equalized odds, underdiagnosis.
 //! * [`clinical`] — clinical efficacy: precision/recall/F1 of CheXpert labels with named conventions.
 //! * [`radcliq`] — the RadCliQ composite from its component scores.
 //! * [`stats`] — seeded bootstrap confidence intervals and the paired approximate randomization test.
@@ -19,8 +21,10 @@
 //! assert!(b[0] > 0.5 && b[0] < 1.0); // brevity penalty: 3 words against 5
 //! ```
 
+pub mod calibrate;
 pub mod classify;
 pub mod clinical;
+pub mod fairness;
 pub mod radcliq;
 pub mod stats;
 pub mod text;
