@@ -545,3 +545,76 @@ fn eval_classify_joins_labels_and_applies_conventions() {
     let o = cxr(&["eval", "classify", "--pred", pred.to_str().unwrap(), "--labels", labels.to_str().unwrap()], None);
     assert!(text(&o.stderr).contains("no label row") && text(&o.stderr).contains("zz"));
 }
+
+#[test]
+fn eval_fairness_and_calibrate_match_the_references() {
+    let pred = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-metrics/tests/data/eval/nih_synthetic_predictions.csv.gz");
+    let o = cxr(&["eval", "fairness", "--pred", pred, "--groups", "sex,age", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fair: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../cxr-metrics/tests/data/eval/nih_fairness_reference.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let got = v["attributes"]["age"]["per_class"]["Pneumothorax"]["tpr_gap"].as_f64().unwrap();
+    let want = fair["per_class"]["Pneumothorax"]["age"]["tpr_gap"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    let und = v["attributes"]["sex"]["underdiagnosis"]["overall"].as_f64().unwrap();
+    let want = fair["underdiagnosis_no_finding_fpr"]["all"]["groups"]["all"]["underdiagnosis_rate"].as_f64().unwrap();
+    assert!((und - want).abs() < 1e-12, "underdiagnosis over all 14 classes: {und} vs {want}");
+
+    let o = cxr(
+        &[
+            "eval",
+            "calibrate",
+            "--pred",
+            pred,
+            "--split-col",
+            "patient_id",
+            "--parity",
+            "--classes",
+            "Effusion",
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../cxr-metrics/tests/data/eval/nih_calibration_conformal_reference.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let e = &v["classes"][0];
+    assert!(
+        (e["platt"]["a"].as_f64().unwrap() - cal["per_class"]["Effusion"]["platt"]["A"].as_f64().unwrap()).abs() < 1e-8
+    );
+    assert_eq!(e["conformal"]["qhat"], cal["per_class"]["Effusion"]["conformal_lac_alpha_0_1"]["qhat"]);
+    // A split column that leaves no test rows is an error.
+    let o = cxr(
+        &[
+            "eval",
+            "calibrate",
+            "--pred",
+            pred,
+            "--split-col",
+            "sex",
+            "--fit-value",
+            "F",
+            "--test-value",
+            "X",
+            "--classes",
+            "Effusion",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("0 test rows"), "{}", text(&o.stderr));
+}
