@@ -9,6 +9,8 @@
 //! * [`classify`] — AUROC (DeLong and bootstrap CIs, paired test), AP, threshold metrics, Youden, calibration.
 //! * [`calibrate`] — Platt scaling and isotonic regression fitted on one split, split-conformal LAC sets.
 //! * [`fairness`] — per-subgroup TPR/FPR/AUROC, gaps, equalized odds, underdiagnosis.
+//! * [`localize`] — IoU, IoBB, ChestX-ray8 T(·) accuracies, pointing game.
+//! * [`segment`] — Dice, IoU, HD, HD95 and ASSD with MONAI's and medpy's definitions named.
 //! * [`clinical`] — clinical efficacy: precision/recall/F1 of CheXpert labels with named conventions.
 //! * [`radcliq`] — the RadCliQ composite from its component scores.
 //! * [`stats`] — seeded bootstrap confidence intervals and the paired approximate randomization test.
@@ -25,6 +27,8 @@ pub mod calibrate;
 pub mod classify;
 pub mod clinical;
 pub mod fairness;
+pub mod localize;
 pub mod radcliq;
+pub mod segment;
 pub mod stats;
 pub mod text;
