@@ -11,6 +11,7 @@
 //! * [`fairness`] — per-subgroup TPR/FPR/AUROC, gaps, equalized odds, underdiagnosis.
 //! * [`localize`] — IoU, IoBB, ChestX-ray8 T(·) accuracies, pointing game.
 //! * [`segment`] — Dice, IoU, HD, HD95 and ASSD with MONAI's and medpy's definitions named.
+//! * [`quality`] — MSE, MAE, PSNR, SSIM (scikit-image default and Wang 2004 settings), FID, KID.
 //! * [`clinical`] — clinical efficacy: precision/recall/F1 of CheXpert labels with named conventions.
 //! * [`radcliq`] — the RadCliQ composite from its component scores.
 //! * [`stats`] — seeded bootstrap confidence intervals and the paired approximate randomization test.
@@ -28,6 +29,7 @@ pub mod classify;
 pub mod clinical;
 pub mod fairness;
 pub mod localize;
+pub mod quality;
 pub mod radcliq;
 pub mod segment;
 pub mod stats;

@@ -1,0 +1,52 @@
+//! Image quality and feature-distribution distances against the reference values (tests/data/eval;
+//! definitions in cxr_metrics::quality). Tolerances: 1e-9 (MSE, MAE, PSNR, SSIM), 1e-8 (FID, KID).
+
+use cxr_metrics::quality::{fid, kid, mae, mse, psnr, ssim, Image, SsimVariant};
+
+fn csv_rows(name: &str) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(format!("tests/data/eval/{name}"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect())
+        .collect()
+}
+
+fn json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(format!("tests/data/eval/{name}")).unwrap()).unwrap()
+}
+
+#[test]
+fn image_quality_matches_skimage() {
+    let r = json("image_quality_reference.json");
+    let a: Vec<f64> = csv_rows("iq_img1_192x192_uint8.csv").concat();
+    let b: Vec<f64> = csv_rows("iq_img2_192x192_uint8.csv").concat();
+    assert_eq!(a.len(), 192 * 192);
+    let close = |got: f64, want: f64, what: &str| {
+        assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{what}: {got} vs {want}")
+    };
+    close(mse(&a, &b), r["mse"].as_f64().unwrap(), "MSE");
+    close(mae(&a, &b), r["mae"].as_f64().unwrap(), "MAE");
+    close(psnr(&a, &b, 255.0), r["psnr_data_range_255"].as_f64().unwrap(), "PSNR");
+    let (ia, ib) = (Image { width: 192, height: 192, pixels: &a }, Image { width: 192, height: 192, pixels: &b });
+    close(
+        ssim(ia, ib, 255.0, SsimVariant::SkimageDefault).unwrap(),
+        r["ssim_skimage_defaults"]["value"].as_f64().unwrap(),
+        "SSIM skimage",
+    );
+    close(
+        ssim(ia, ib, 255.0, SsimVariant::Wang2004).unwrap(),
+        r["ssim_skimage_wang2004"]["value"].as_f64().unwrap(),
+        "SSIM Wang 2004",
+    );
+}
+
+#[test]
+fn fid_and_kid_match_the_reference() {
+    let r = json("fid_kid_reference.json");
+    let (real, fake) = (csv_rows("feat_real_300x32.csv"), csv_rows("feat_fake_300x32.csv"));
+    assert_eq!((real.len(), real[0].len()), (300, 32));
+    let f = fid(&real, &fake).unwrap();
+    assert!((f - r["fid"].as_f64().unwrap()).abs() < 1e-8, "FID {f}");
+    let k = kid(&real, &fake).unwrap();
+    assert!((k - r["kid_unbiased_full_set"].as_f64().unwrap()).abs() < 1e-8, "KID {k}");
+}
