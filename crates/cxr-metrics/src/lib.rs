@@ -12,6 +12,7 @@
 //! * [`localize`] — IoU, IoBB, ChestX-ray8 T(·) accuracies, pointing game.
 //! * [`segment`] — Dice, IoU, HD, HD95 and ASSD with MONAI's and medpy's definitions named.
 //! * [`quality`] — MSE, MAE, PSNR, SSIM (scikit-image default and Wang 2004 settings), FID, KID.
+//! * [`saliency`] — saliency vs gaze: NSS, CC, KLD, SIM, AUC-Judd, AUC-Borji (MIT benchmark and pysaliency variants).
 //! * [`clinical`] — clinical efficacy: precision/recall/F1 of CheXpert labels with named conventions.
 //! * [`radcliq`] — the RadCliQ composite from its component scores.
 //! * [`stats`] — seeded bootstrap confidence intervals and the paired approximate randomization test.
@@ -31,6 +32,7 @@ pub mod fairness;
 pub mod localize;
 pub mod quality;
 pub mod radcliq;
+pub mod saliency;
 pub mod segment;
 pub mod stats;
 pub mod text;
