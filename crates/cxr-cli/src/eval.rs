@@ -22,6 +22,16 @@ pub enum EvalCommand {
     Fairness(FairnessArgs),
     /// Recalibration fitted on one split and tested on another: Platt, isotonic, split-conformal sets.
     Calibrate(CalibrateArgs),
+    /// Segmentation masks: Dice, IoU, HD, HD95 and ASSD (MONAI and medpy variants).
+    Segment(crate::eval_maps::SegmentArgs),
+    /// Bounding boxes: IoU, IoBB, ChestX-ray8 T(·) accuracies, pointing game.
+    Localize(crate::eval_maps::LocalizeArgs),
+    /// Synthetic images vs references: MSE, MAE, PSNR, SSIM (two named settings).
+    Quality(crate::eval_maps::QualityArgs),
+    /// Feature sets of real vs synthetic images: FID and unbiased KID.
+    Fid(crate::eval_maps::FidArgs),
+    /// Saliency maps vs gaze: NSS, CC, KLD, SIM, AUC-Judd, AUC-Borji.
+    Saliency(crate::eval_maps::SaliencyArgs),
 }
 
 /// Where predictions and labels come from (shared by every `cxr eval` subcommand).
@@ -263,6 +273,11 @@ pub fn run(a: EvalArgs) -> Result<()> {
         EvalCommand::Classify(c) => classify_cmd(c),
         EvalCommand::Fairness(f) => fairness_cmd(f),
         EvalCommand::Calibrate(c) => calibrate_cmd(c),
+        EvalCommand::Segment(c) => crate::eval_maps::segment_cmd(c),
+        EvalCommand::Localize(c) => crate::eval_maps::localize_cmd(c),
+        EvalCommand::Quality(c) => crate::eval_maps::quality_cmd(c),
+        EvalCommand::Fid(c) => crate::eval_maps::fid_cmd(c),
+        EvalCommand::Saliency(c) => crate::eval_maps::saliency_cmd(c),
     }
 }
 

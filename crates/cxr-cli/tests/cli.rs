@@ -618,3 +618,97 @@ fn eval_fairness_and_calibrate_match_the_references() {
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("0 test rows"), "{}", text(&o.stderr));
 }
+
+fn eval_data(name: &str) -> String {
+    format!("{}/../cxr-metrics/tests/data/eval/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn eval_json(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["eval"];
+    a.extend_from_slice(args);
+    a.push("--json");
+    let o = cxr(&a, None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn eval_map_subcommands_reproduce_the_references() {
+    let seg = eval_json(&[
+        "segment",
+        "--ref",
+        &eval_data("seg_mask_A_64x64.csv"),
+        "--pred",
+        &eval_data("seg_mask_B_64x64.csv"),
+    ]);
+    assert!((seg["cases"][0]["scores"]["hd95_monai"].as_f64().unwrap() - 15.0278174593052).abs() < 1e-9);
+    let q = eval_json(&[
+        "quality",
+        "--ref",
+        &eval_data("iq_img1_192x192_uint8.csv"),
+        "--pred",
+        &eval_data("iq_img2_192x192_uint8.csv"),
+        "--data-range",
+        "255",
+    ]);
+    assert!((q["cases"][0]["ssim_skimage_default"].as_f64().unwrap() - 0.40727941110383065).abs() < 1e-9);
+    let f =
+        eval_json(&["fid", "--real", &eval_data("feat_real_300x32.csv"), "--fake", &eval_data("feat_fake_300x32.csv")]);
+    assert!((f["fid"].as_f64().unwrap() - 2.67298564123184).abs() < 1e-8);
+    let s = eval_json(&[
+        "saliency",
+        "--saliency",
+        &eval_data("saliency_S_64x64.csv"),
+        "--fixations",
+        &eval_data("fixation_map_F_64x64.csv"),
+        "--density",
+        &eval_data("gaze_density_G_64x64.csv"),
+    ]);
+    assert!((s["auc_judd"].as_f64().unwrap() - 0.8305600500722452).abs() < 1e-9);
+    assert!((s["kld"].as_f64().unwrap() - 0.6936055966938817).abs() < 1e-9);
+    // Localisation: gt and pred CSVs from the reference boxes.
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(eval_data("localization_reference.json")).unwrap()).unwrap();
+    let d = tmp("loc");
+    let (mut gt, mut pr) = (String::from("id,label,x,y,w,h\n"), String::from("id,label,x,y,w,h\n"));
+    for b in reference["boxes"].as_array().unwrap() {
+        let row = |k: &str| {
+            b[k].as_array().unwrap().iter().map(|v| format!("{}", v.as_f64().unwrap())).collect::<Vec<_>>().join(",")
+        };
+        gt.push_str(&format!("{},{},{}\n", b["image"].as_str().unwrap(), b["label"].as_str().unwrap(), row("gt_xywh")));
+        pr.push_str(&format!(
+            "{},{},{}\n",
+            b["image"].as_str().unwrap(),
+            b["label"].as_str().unwrap(),
+            row("pred_xywh")
+        ));
+    }
+    std::fs::write(d.join("gt.csv"), gt).unwrap();
+    std::fs::write(d.join("pred.csv"), pr).unwrap();
+    let l = eval_json(&[
+        "localize",
+        "--gt",
+        d.join("gt.csv").to_str().unwrap(),
+        "--pred",
+        d.join("pred.csv").to_str().unwrap(),
+    ]);
+    assert!((l["pointing_game"].as_f64().unwrap() - 0.75).abs() < 1e-12);
+    assert!(
+        (l["accuracy_t_iobb"][2][1].as_f64().unwrap() - reference["accuracy_T_IoBB"]["0.5"].as_f64().unwrap()).abs()
+            < 1e-12
+    );
+    // Maps of different sizes are an error.
+    let o = cxr(
+        &[
+            "eval",
+            "segment",
+            "--ref",
+            &eval_data("seg_mask_A_64x64.csv"),
+            "--pred",
+            &eval_data("iq_img1_192x192_uint8.csv"),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("same size"), "{}", text(&o.stderr));
+}

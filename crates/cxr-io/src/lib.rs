@@ -3,12 +3,14 @@
 //! * [`nifti`] — NIfTI-1 volumes (`.nii`, `.nii.gz`): header, scaling, sform/qform geometry.
 //! * [`metaimage`] — MetaImage volumes (`.mha`, `.mhd` + raw), ITK's LPS geometry converted to RAS.
 //! * [`read_volume`] — either, chosen by file name.
+//! * [`grid`] — 2-D maps and 3-D masks from .npy, grey PNG, CSV or volumes, for evaluation.
 //! * [`npy`] — NumPy `.npy` arrays (read and write float32/float64/integers, C order).
 //! * [`png16`] — 16-bit and 8-bit grey PNG writing.
 //! * [`write_atomic`] — every writer here goes through it: a temporary file, then a rename.
 //!
 //! Readers return [`IoError`], which names the file, the problem and what to do about it.
 
+pub mod grid;
 pub mod metaimage;
 pub mod nifti;
 pub mod npy;

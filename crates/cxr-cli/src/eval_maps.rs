@@ -1,0 +1,360 @@
+//! `cxr eval segment|localize|quality|fid|saliency`: evaluation of masks, boxes, images, feature sets and
+//! saliency maps. Thin shells over `cxr_metrics::{segment, localize, quality, saliency}`.
+
+use crate::output::emit;
+use anyhow::{bail, Context, Result};
+use cxr_io::grid::{read_grid, Grid};
+use cxr_metrics::{localize, quality, saliency, segment};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct SegmentArgs {
+    /// Reference mask (PNG, .npy, CSV, NIfTI, MetaImage) or a folder of them.
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+    /// Predicted mask, or a folder with files of the same names.
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// A value above this is inside the mask.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LocalizeArgs {
+    /// Ground-truth boxes CSV: columns id, label, x, y, w, h (ChestX-ray8's BBox_List_2017.csv also works).
+    #[arg(long)]
+    pub gt: PathBuf,
+    /// Predicted boxes CSV with the same columns, joined on (id, label); optional px, py columns give the
+    /// pointing-game point (default: the box centre).
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// Pointing-game tolerance in pixels around the ground-truth box (Zhang et al. 2016 use 15).
+    #[arg(long, default_value_t = 0.0)]
+    pub tolerance: f64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QualityArgs {
+    /// Reference image or volume (or a folder).
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+    /// Synthetic image or volume (or a folder with the same names).
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// Data range for PSNR and SSIM (default: 255 for 8-bit PNG, 65535 for 16-bit PNG, else the reference's
+    /// max − min).
+    #[arg(long)]
+    pub data_range: Option<f64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FidArgs {
+    /// Features of real images: CSV, one row per image.
+    #[arg(long)]
+    pub real: PathBuf,
+    /// Features of synthetic images.
+    #[arg(long)]
+    pub fake: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SaliencyArgs {
+    /// The model's saliency map.
+    #[arg(long)]
+    pub saliency: PathBuf,
+    /// Binary fixation map (non-zero = fixated).
+    #[arg(long)]
+    pub fixations: PathBuf,
+    /// Fixation density map (for CC, KLD, SIM); without it those are left out.
+    #[arg(long)]
+    pub density: Option<PathBuf>,
+    /// AUC-Borji splits and seed (counter-mode SplitMix64 sampler).
+    #[arg(long, default_value_t = 100)]
+    pub splits: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Pairs of files: one pair, or the files of two folders matched by name.
+fn pairs(a: &Path, b: &Path) -> Result<Vec<(String, PathBuf, PathBuf)>> {
+    if a.is_dir() != b.is_dir() {
+        bail!("{} and {} must both be files or both be folders", a.display(), b.display());
+    }
+    if !a.is_dir() {
+        return Ok(vec![(
+            a.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            a.into(),
+            b.into(),
+        )]);
+    }
+    let mut out = Vec::new();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(a)
+        .with_context(|| format!("cannot list {}", a.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    for p in names {
+        let name = p.file_name().unwrap_or_default().to_os_string();
+        let q = b.join(&name);
+        if !q.is_file() {
+            bail!("{} has no file {} to match {}", b.display(), name.to_string_lossy(), p.display());
+        }
+        out.push((name.to_string_lossy().into_owned(), p, q));
+    }
+    if out.is_empty() {
+        bail!("folder {} is empty", a.display());
+    }
+    Ok(out)
+}
+
+fn same_size(a: &Grid, b: &Grid, pa: &Path, pb: &Path) -> Result<()> {
+    if a.dims != b.dims {
+        bail!("{} is {:?} but {} is {:?}: compare maps of the same size", pa.display(), a.dims, pb.display(), b.dims);
+    }
+    Ok(())
+}
+
+fn finish(json: bool, value: serde_json::Value, table: String) -> Result<()> {
+    let bytes = if json {
+        let mut b = serde_json::to_vec_pretty(&value)?;
+        b.push(b'\n');
+        b
+    } else {
+        table.into_bytes()
+    };
+    emit(None, &bytes)
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| format!("{x:.4}"))
+}
+
+pub fn segment_cmd(a: SegmentArgs) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut t = format!(
+        "{:<28} {:>7} {:>7} {:>8} {:>9} {:>9} {:>8} {:>8}\n",
+        "case", "Dice", "IoU", "HD", "HD95 MON", "HD95 med", "ASSD", "ASSD med"
+    );
+    let (mut dsum, mut n) = (0.0, 0usize);
+    for (name, pa, pb) in pairs(&a.reference, &a.pred)? {
+        let (ga, gb) = (read_grid(&pa)?, read_grid(&pb)?);
+        same_size(&ga, &gb, &pa, &pb)?;
+        let ma: Vec<bool> = ga.data.iter().map(|&v| v > a.threshold).collect();
+        let mb: Vec<bool> = gb.data.iter().map(|&v| v > a.threshold).collect();
+        let s = segment::segmentation_scores(&ma, &mb, ga.dims, ga.spacing);
+        let _ = writeln!(
+            t,
+            "{:<28} {:>7.4} {:>7.4} {:>8} {:>9} {:>9} {:>8} {:>8}",
+            name,
+            s.dice,
+            s.iou,
+            opt(s.hd),
+            opt(s.hd95_monai),
+            opt(s.hd95_medpy),
+            opt(s.assd),
+            opt(s.assd_medpy)
+        );
+        dsum += s.dice;
+        n += 1;
+        rows.push(serde_json::json!({"case": name, "scores": s}));
+    }
+    let _ = writeln!(t, "\nmean Dice {:.4} over {n} cases. Distances in mm (voxel spacing), border-to-border; HD95 MON = max of directed 95th percentiles (MONAI), med = pooled (medpy 0.5.2); both masks empty: Dice 1, distances 0; one empty: distances undefined", dsum / n as f64);
+    finish(a.json, serde_json::json!({"cases": rows, "mean_dice": dsum / n as f64}), t)
+}
+
+/// One box row: image id, finding label, the box, and an optional pointing-game point.
+struct BoxRow {
+    id: String,
+    label: String,
+    bx: localize::BoxXywh,
+    point: Option<(f64, f64)>,
+}
+
+struct Boxes {
+    rows: Vec<BoxRow>,
+}
+
+fn read_boxes(p: &Path) -> Result<Boxes> {
+    let bytes = cxr_io::read_bytes(p)?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(&bytes[..]);
+    let h: Vec<String> = rdr.headers()?.iter().map(|x| x.trim().to_ascii_lowercase()).collect();
+    let find = |names: &[&str]| names.iter().find_map(|n| h.iter().position(|x| x == n));
+    let id = find(&["id", "image index", "image"])
+        .with_context(|| format!("{}: no id / Image Index column; columns {h:?}", p.display()))?;
+    let label = find(&["label", "finding label", "finding"])
+        .with_context(|| format!("{}: no label / Finding Label column", p.display()))?;
+    let x = find(&["x", "bbox [x"]).with_context(|| format!("{}: no x column", p.display()))?;
+    let (y, w, hh) = (x + 1, x + 2, x + 3);
+    let (px, py) = (find(&["px"]), find(&["py"]));
+    let mut rows = Vec::new();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.with_context(|| format!("{} line {}", p.display(), i + 2))?;
+        let num = |c: usize| -> Result<f64> {
+            r.get(c)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .with_context(|| format!("{} line {}: column {} is not a number", p.display(), i + 2, c + 1))
+        };
+        let b = localize::BoxXywh { x: num(x)?, y: num(y)?, w: num(w)?, h: num(hh)? };
+        if b.w < 0.0 || b.h < 0.0 {
+            bail!("{} line {}: negative box size", p.display(), i + 2);
+        }
+        let point = match (px, py) {
+            (Some(a), Some(b)) => Some((num(a)?, num(b)?)),
+            _ => None,
+        };
+        rows.push(BoxRow { id: r[id].to_string(), label: r[label].to_string(), bx: b, point });
+    }
+    Ok(Boxes { rows })
+}
+
+pub fn localize_cmd(a: LocalizeArgs) -> Result<()> {
+    let gt = read_boxes(&a.gt)?;
+    let pred = read_boxes(&a.pred)?;
+    let (mut ious, mut iobbs, mut hits, mut rows) = (Vec::new(), Vec::new(), 0usize, Vec::new());
+    for BoxRow { id, label, bx: g, .. } in &gt.rows {
+        let Some(BoxRow { bx: p, point, .. }) = pred.rows.iter().find(|r| &r.id == id && &r.label == label) else {
+            bail!("no predicted box for {id} / {label} in {}", a.pred.display());
+        };
+        let (i, o) = (localize::iou(g, p), localize::iobb(g, p));
+        let (cx, cy) = point.unwrap_or((p.x + p.w / 2.0, p.y + p.h / 2.0));
+        let hit = g.contains(cx, cy, a.tolerance);
+        ious.push(i);
+        iobbs.push(o);
+        hits += usize::from(hit);
+        rows.push(serde_json::json!({"id": id, "label": label, "iou": i, "iobb": o, "pointing_hit": hit}));
+    }
+    let n = ious.len().max(1) as f64;
+    let tiou = localize::accuracy_at(&ious, &localize::T_IOU);
+    let tiobb = localize::accuracy_at(&iobbs, &localize::T_IOBB);
+    let mut t = format!("{} boxes\n", ious.len());
+    let _ = writeln!(
+        t,
+        "accuracy at T(IoU):  {}",
+        tiou.iter().map(|(k, v)| format!("{k}: {v:.3}")).collect::<Vec<_>>().join("  ")
+    );
+    let _ = writeln!(
+        t,
+        "accuracy at T(IoBB): {}",
+        tiobb.iter().map(|(k, v)| format!("{k}: {v:.3}")).collect::<Vec<_>>().join("  ")
+    );
+    let _ = writeln!(t, "pointing game: {:.3} (tolerance {} px)\nIoBB = intersection / predicted box area (ChestX-ray8); correct iff metric >= T", hits as f64 / n, a.tolerance);
+    finish(
+        a.json,
+        serde_json::json!({"boxes": rows, "accuracy_t_iou": tiou, "accuracy_t_iobb": tiobb, "pointing_game": hits as f64 / n}),
+        t,
+    )
+}
+
+fn image(g: &Grid) -> quality::Image<'_> {
+    quality::Image { width: g.dims[0], height: g.dims[1], pixels: &g.data[..] }
+}
+
+pub fn quality_cmd(a: QualityArgs) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut t =
+        format!("{:<28} {:>10} {:>9} {:>8} {:>10} {:>10}\n", "case", "MSE", "MAE", "PSNR", "SSIM skim", "SSIM Wang");
+    for (name, pa, pb) in pairs(&a.reference, &a.pred)? {
+        let (ga, gb) = (read_grid(&pa)?, read_grid(&pb)?);
+        same_size(&ga, &gb, &pa, &pb)?;
+        let range = a.data_range.unwrap_or_else(|| {
+            let png = pa.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
+            let (lo, hi) = ga.data.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            if png && hi <= 255.0 {
+                255.0
+            } else if png {
+                65535.0
+            } else {
+                hi - lo
+            }
+        });
+        let (m, e, p) = (
+            quality::mse(&ga.data, &gb.data),
+            quality::mae(&ga.data, &gb.data),
+            quality::psnr(&ga.data, &gb.data, range),
+        );
+        let (ia, ib) = (image(&ga), image(&gb));
+        let ssim = |v| (ga.dims[2] == 1).then(|| quality::ssim(ia, ib, range, v)).flatten();
+        let (s1, s2) = (ssim(quality::SsimVariant::SkimageDefault), ssim(quality::SsimVariant::Wang2004));
+        let _ = writeln!(t, "{:<28} {:>10.4} {:>9.4} {:>8.3} {:>10} {:>10}", name, m, e, p, opt(s1), opt(s2));
+        rows.push(serde_json::json!({"case": name, "data_range": range, "mse": m, "mae": e, "psnr": p, "ssim_skimage_default": s1, "ssim_wang2004": s2}));
+    }
+    let _ = writeln!(t, "\nSSIM skim = scikit-image defaults (uniform 7x7, sample covariance); Wang = Gaussian sigma 1.5, 11 taps; 2-D images only");
+    finish(a.json, serde_json::json!({"cases": rows}), t)
+}
+
+fn read_features(p: &Path) -> Result<Vec<Vec<f64>>> {
+    let g = read_grid(p)?;
+    if g.dims[2] != 1 {
+        bail!("{}: features must be a 2-D table (one row per image)", p.display());
+    }
+    Ok(g.data.chunks(g.dims[0]).map(<[f64]>::to_vec).collect())
+}
+
+pub fn fid_cmd(a: FidArgs) -> Result<()> {
+    let (r, f) = (read_features(&a.real)?, read_features(&a.fake)?);
+    if r[0].len() != f[0].len() {
+        bail!(
+            "feature dimensions differ: {} has {}, {} has {}",
+            a.real.display(),
+            r[0].len(),
+            a.fake.display(),
+            f[0].len()
+        );
+    }
+    let fid = quality::fid(&r, &f).context("FID needs at least two rows in each set")?;
+    let kid = quality::kid(&r, &f).context("KID needs at least two rows in each set")?;
+    let t = format!("FID {fid:.6}\nKID {kid:.6} (unbiased MMD², cubic polynomial kernel, full sets)\n{} real and {} synthetic feature vectors of dimension {}\n", r.len(), f.len(), r[0].len());
+    finish(
+        a.json,
+        serde_json::json!({"fid": fid, "kid": kid, "n_real": r.len(), "n_fake": f.len(), "dim": r[0].len()}),
+        t,
+    )
+}
+
+pub fn saliency_cmd(a: SaliencyArgs) -> Result<()> {
+    let s = read_grid(&a.saliency)?;
+    let fx = read_grid(&a.fixations)?;
+    same_size(&s, &fx, &a.saliency, &a.fixations)?;
+    let fix: Vec<bool> = fx.data.iter().map(|&v| v > 0.0).collect();
+    if !fix.iter().any(|&v| v) {
+        bail!("{} has no fixated pixel", a.fixations.display());
+    }
+    let mut v = serde_json::json!({
+        "nss_matlab": saliency::nss(&s.data, &fix, saliency::StdDdof::Matlab),
+        "nss_pysaliency": saliency::nss(&s.data, &fix, saliency::StdDdof::Pysaliency),
+        "auc_judd": saliency::auc_judd(&s.data, &fix),
+        "auc_borji": saliency::auc_borji(&s.data, &fix, a.splits, 0.1, a.seed).map(|x| x.0),
+    });
+    if let Some(d) = &a.density {
+        let g = read_grid(d)?;
+        same_size(&s, &g, &a.saliency, d)?;
+        v["cc"] = serde_json::json!(saliency::cc(&s.data, &g.data));
+        v["kld"] = serde_json::json!(saliency::kld(&s.data, &g.data));
+        v["sim_matlab"] = serde_json::json!(saliency::sim(&s.data, &g.data, saliency::SimVariant::Matlab));
+        v["sim_pysaliency"] = serde_json::json!(saliency::sim(&s.data, &g.data, saliency::SimVariant::Pysaliency));
+    }
+    let mut t = String::new();
+    for (k, x) in v.as_object().expect("object") {
+        let _ = writeln!(t, "{k:<16} {}", x.as_f64().map_or("undefined".into(), |x| format!("{x:.6}")));
+    }
+    let _ = writeln!(
+        t,
+        "MATLAB = MIT saliency benchmark code; pysaliency variants named; AUC-Borji {} splits, seed {}",
+        a.splits, a.seed
+    );
+    finish(a.json, v, t)
+}
