@@ -76,6 +76,9 @@ pub struct ClassifyArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write an HTML report (ROC, precision-recall and reliability plots per class; no JavaScript).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -287,6 +290,7 @@ fn classify_cmd(a: ClassifyArgs) -> Result<()> {
     }
     let data = load(&a.inputs)?;
     let mut results = Vec::new();
+    let mut sections = Vec::new();
     let mut table = String::new();
     let _ = writeln!(
         table,
@@ -320,11 +324,25 @@ fn classify_cmd(a: ClassifyArgs) -> Result<()> {
             yd.map_or("—".into(), |v| format!("{:.4}", v.threshold)),
             cal.ece
         );
-        results.push(serde_json::json!({
+        let summary = serde_json::json!({
             "class": class, "n": s.len(), "n_pos": n_pos,
             "auroc": dl.map(|d| d.auc), "delong": dl, "bootstrap_ci": boot,
             "average_precision": ap, "at_threshold": at, "youden": yd, "calibration": cal,
-        }));
+        });
+        if a.html.is_some() {
+            sections.push(crate::eval_html::class_section(class, s, y, a.bins, &summary));
+        }
+        results.push(summary);
+    }
+    if let Some(path) = &a.html {
+        let conventions = format!(
+            "Predictions {}; uncertain labels {:?}; threshold {} (positive iff score >= threshold); ECE over {} equal-width bins; bootstrap {} resamples, seed {}.",
+            a.inputs.pred.display(), a.inputs.uncertain, a.threshold, a.bins, a.bootstrap, a.seed
+        );
+        crate::output::write_atomic(
+            path,
+            crate::eval_html::page("cxr eval classify", &sections, &conventions).as_bytes(),
+        )?;
     }
     let defined: Vec<f64> = results.iter().filter_map(|r| r["auroc"].as_f64()).collect();
     let macro_auc = if defined.is_empty() { None } else { Some(defined.iter().sum::<f64>() / defined.len() as f64) };

@@ -4,6 +4,7 @@
 mod demo;
 mod drr;
 mod eval;
+mod eval_html;
 mod eval_maps;
 mod label;
 mod output;

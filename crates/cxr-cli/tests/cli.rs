@@ -712,3 +712,28 @@ fn eval_map_subcommands_reproduce_the_references() {
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("same size"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn eval_classify_writes_an_html_report() {
+    let d = tmp("html");
+    let out = d.join("report.html");
+    let o = cxr(
+        &[
+            "eval",
+            "classify",
+            "--pred",
+            &eval_data("nih_synthetic_predictions.csv.gz"),
+            "--classes",
+            "Hernia",
+            "--bootstrap",
+            "0",
+            "--html",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3, "ROC, PR and reliability plots");
+    assert!(html.contains("Hernia") && html.contains("AUROC 0.8500") && !html.contains("<script"));
+}
