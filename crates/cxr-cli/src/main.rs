@@ -2,6 +2,7 @@
 //! the work is done by the domain crates.
 
 mod demo;
+mod draft_check;
 mod drr;
 mod eval;
 mod eval_html;
@@ -28,6 +29,10 @@ enum Command {
     Label(label::LabelArgs),
     /// Report-generation metrics (BLEU, ROUGE-L, CIDEr-D, chrF, clinical F1 …) that equal the references.
     Score(score::ScoreArgs),
+    /// Draft a report from findings (templates as data; every sentence grounded in finding ids).
+    Draft(draft_check::DraftArgs),
+    /// Check a report against findings and against itself (missed, unsupported, contradictions, laterality).
+    Check(draft_check::CheckArgs),
     /// Digitally reconstructed radiographs (and anatomy masks) from CT volumes.
     Drr(drr::DrrArgs),
     /// Model evaluation from prediction files (AUROC with CIs, AP, thresholds, calibration).
@@ -41,6 +46,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Label(a) => label::run(a),
         Command::Score(a) => score::run(a),
+        Command::Draft(a) => draft_check::draft_cmd(a),
+        Command::Check(a) => draft_check::check_cmd(a),
         Command::Drr(a) => drr::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Demo(a) => demo::run(a),

@@ -737,3 +737,53 @@ fn eval_classify_writes_an_html_report() {
     assert_eq!(html.matches("<svg").count(), 3, "ROC, PR and reliability plots");
     assert!(html.contains("Hernia") && html.contains("AUROC 0.8500") && !html.contains("<script"));
 }
+
+#[test]
+fn draft_and_check() {
+    let d = tmp("draftcheck");
+    let report = d.join("r.txt");
+    std::fs::write(
+        &report,
+        "FINDINGS: Small left pleural effusion. No pneumothorax.\nIMPRESSION: Small right pleural effusion.",
+    )
+    .unwrap();
+    let o = cxr(&["check", "--report", report.to_str().unwrap(), "--json"], None);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["flags"][0]["kind"], "laterality-conflict");
+    assert_eq!(v["flags"][0]["sentence"], "Small right pleural effusion.");
+    let o = cxr(&["draft", "--from-report", report.to_str().unwrap(), "--json"], None);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["text"].as_str().unwrap().contains("Small left pleural effusion."));
+    let grounded = &v["draft"]["findings"][0]["findings"];
+    assert_eq!(grounded.as_array().unwrap().len(), 1, "each sentence names its finding ids");
+    // A findings document drives the draft and the check.
+    let doc = d.join("f.json");
+    std::fs::write(&doc, r#"{"findings":[{"id":"a","finding":"Pneumothorax","status":"positive","laterality":"right","severity":"large"}]}"#).unwrap();
+    let o = cxr(&["draft", "--from", doc.to_str().unwrap()], None);
+    assert_eq!(text(&o.stdout).lines().next().unwrap(), "FINDINGS: Large right pneumothorax.");
+    let o = cxr(&["check", "--report", report.to_str().unwrap(), "--findings", doc.to_str().unwrap()], None);
+    assert!(text(&o.stdout).contains("Missed") && text(&o.stdout).contains("Unsupported"), "{}", text(&o.stdout));
+    // Unknown finding names are an error that lists the known ones.
+    std::fs::write(&doc, r#"{"findings":[{"id":"a","finding":"Lung Thing","status":"positive"}]}"#).unwrap();
+    let o = cxr(&["draft", "--from", doc.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("Pleural Effusion") && text(&o.stderr).contains("Lung Thing"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Batch drafting from a label CSV.
+    let labels = d.join("labels.csv");
+    std::fs::write(&labels, "id,No Finding,Cardiomegaly,Edema\nx,,1,0\ny,1,,\n").unwrap();
+    let o = cxr(&["draft", "--labels", labels.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("Cardiomegaly.")
+            && out.contains("No pulmonary edema.")
+            && out.contains("No acute cardiopulmonary abnormality."),
+        "{out}"
+    );
+}

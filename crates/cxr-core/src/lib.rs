@@ -6,6 +6,7 @@
 //! * [`Finding`] — the 14 CheXpert observations, with their names in the CheXpert and CheXbert column orders.
 //! * [`Label`] — the CheXpert label values: 1 positive, 0 negative, −1 uncertain, blank not mentioned.
 //! * [`FindingLabels`] — one label per finding, i.e. one row of a CheXpert-style label file.
+//! * [`Findings`] — a structured findings document (status, laterality, severity, region, source per finding).
 //! * [`Volume`] — a 3-D scalar volume with its affine (world mm from voxel indices) and provenance.
 //! * [`hash`] — a fast hasher for short keys (words, n-grams), shared by the text crates.
 //!
@@ -19,10 +20,12 @@
 //! ```
 
 mod finding;
+pub mod findings;
 pub mod hash;
 mod label;
 pub mod volume;
 
 pub use finding::{Finding, ParseFindingError};
+pub use findings::{FindingEntry, Findings, Laterality, Status};
 pub use label::{FindingLabels, Label, ParseLabelError};
 pub use volume::{Affine, Volume};

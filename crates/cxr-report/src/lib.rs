@@ -16,10 +16,14 @@
 //! assert_eq!(r.text_of(why.cue.as_ref().unwrap().span), "No");
 //! ```
 //!
+//! [`draft`] turns labels into a structured [`cxr_core::Findings`] document and drafts reports from one.
+//!
 //! Modules: [`sections`] (headings), [`sentences`] (splitting), [`text`] (spans, tokens), [`phrase`] (the
 //! word-phrase matcher), [`rules`] (lexicon and trigger files), [`labeler`] (the pipeline and its
 //! conventions, documented in full there).
 
+pub mod check;
+pub mod draft;
 pub mod labeler;
 pub mod phrase;
 pub mod rules;
@@ -27,6 +31,8 @@ pub mod sections;
 pub mod sentences;
 pub mod text;
 
+pub use check::{check, CheckResult, Flag, FlagKind, Severity};
+pub use draft::{draft, findings_from_report, Draft, DraftSentence};
 pub use labeler::{Cue, CueKind, Labeler, LabelerOptions, Mention, ReportLabels};
 pub use sections::{Section, SectionHeadings, SectionKind};
 pub use text::Span;

@@ -1,0 +1,274 @@
+//! Structured findings from report text, and template drafting of reports from findings.
+//!
+//! [`findings_from_report`] turns a labeled report into a [`Findings`] document, reading laterality and
+//! severity words near each deciding mention (`data/rules/descriptors.txt`).
+//!
+//! [`draft`] writes FINDINGS and IMPRESSION from a [`Findings`] document with the templates in
+//! `data/templates/draft.txt`: positive and uncertain findings each get a sentence (with severity, laterality
+//! and location when known), negatives are gathered into "No a, b or c." (fracture and devices get their own
+//! sentences), abnormalities outside the 14 are listed ("Also noted: granuloma."), and a study with nothing
+//! positive or uncertain among the 14 gets the normal-study sentences. It is
+//! deterministic, and every sentence carries the ids of the findings it states (grounding, as MAIRA-2's
+//! grounded reports). The templates are chosen so that `cxr label` reads a draft back as the findings it was
+//! written from (tested on the IU X-Ray dev reports).
+
+use crate::labeler::ReportLabels;
+use crate::phrase::PhraseMatcher;
+use crate::text::tokenize;
+use cxr_core::{Finding, FindingEntry, Findings, Laterality, Status};
+use serde::Serialize;
+
+const DESCRIPTORS: &str = include_str!("../data/rules/descriptors.txt");
+const TEMPLATES: &str = include_str!("../data/templates/draft.txt");
+
+#[derive(Debug, Clone)]
+enum Descriptor {
+    Laterality(Laterality),
+    Severity(String),
+}
+
+fn descriptors() -> (PhraseMatcher, Vec<Descriptor>) {
+    let mut m = PhraseMatcher::new();
+    let mut kinds = Vec::new();
+    for line in DESCRIPTORS.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()) {
+        let (head, words) = line.split_once(':').expect("descriptor lines are `KIND VALUE: words` (tested)");
+        let mut h = head.split_whitespace();
+        let (kind, value) = (h.next().unwrap_or(""), h.next().unwrap_or(""));
+        let d = match (kind, value) {
+            ("laterality", "left") => Descriptor::Laterality(Laterality::Left),
+            ("laterality", "right") => Descriptor::Laterality(Laterality::Right),
+            ("laterality", _) => Descriptor::Laterality(Laterality::Bilateral),
+            (_, v) => Descriptor::Severity(v.to_string()),
+        };
+        for w in words.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            m.add(w).expect("descriptor words are valid phrases (tested)");
+            kinds.push(d.clone());
+        }
+    }
+    (m, kinds)
+}
+
+/// A Findings document from a labeled report: one entry per mentioned finding (No Finding included), with
+/// laterality and severity read within 5 words of the first mention that agrees with the final label.
+pub fn findings_from_report(r: &ReportLabels) -> Findings {
+    let (matcher, kinds) = descriptors();
+    let mut doc = Findings::from_labels(&r.labels);
+    // Other abnormalities; adjacent hits on one phrase ("calcified" + "granuloma") become one term.
+    let mut spans: Vec<crate::text::Span> = Vec::new();
+    for m in r.mentions.iter().filter(|m| m.finding.is_none() && m.label.is_present_or_uncertain()) {
+        match spans.last_mut() {
+            Some(last)
+                if r.text[last.end..m.span.start.max(last.end)].trim().is_empty() && m.span.start >= last.end =>
+            {
+                last.end = m.span.end
+            }
+            _ => spans.push(m.span),
+        }
+    }
+    for span in spans {
+        let term = r.text_of(span).to_lowercase();
+        if !doc.other_abnormalities.contains(&term) {
+            doc.other_abnormalities.push(term);
+        }
+    }
+    for e in &mut doc.findings {
+        e.source = Some("report text".into());
+        let Some(m) = r.mentions.iter().find(|m| m.finding == Some(e.finding) && m.label == e.status.label()) else {
+            continue;
+        };
+        let lower = r.text_of(m.sentence).to_ascii_lowercase();
+        let toks = tokenize(&lower, m.sentence.start);
+        let mut found = Vec::new();
+        matcher.find_all(&toks, &mut found);
+        let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
+        for f in found {
+            let dist = if f.end <= at { at - f.end } else { f.start.saturating_sub(at) };
+            if dist > 5 {
+                continue;
+            }
+            match &kinds[f.id] {
+                Descriptor::Laterality(l) if e.laterality.is_none() => e.laterality = Some(*l),
+                Descriptor::Severity(s) if e.severity.is_none() => e.severity = Some(s.clone()),
+                _ => {}
+            }
+        }
+    }
+    doc
+}
+
+struct Template {
+    finding: Finding,
+    positive: String,
+    uncertain: String,
+    negative: String,
+}
+
+fn templates() -> (Vec<Template>, String, String) {
+    let mut out = Vec::new();
+    let (mut normal_f, mut normal_i) = (String::new(), String::new());
+    for line in TEMPLATES.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let cols: Vec<&str> = line.split(" | ").map(str::trim).collect();
+        match cols[0] {
+            "@normal-findings" => normal_f = cols[1].to_string(),
+            "@normal-impression" => normal_i = cols[1].to_string(),
+            name => out.push(Template {
+                finding: name.parse().expect("template findings are CheXpert names (tested)"),
+                positive: cols[1].into(),
+                uncertain: cols[2].into(),
+                negative: cols[3].into(),
+            }),
+        }
+    }
+    (out, normal_f, normal_i)
+}
+
+fn render(t: &str, e: &FindingEntry) -> String {
+    let s = t
+        .replace("{severity}", e.severity.as_deref().unwrap_or(""))
+        .replace("{laterality}", e.laterality.map_or("", Laterality::word))
+        .replace("{location}", e.location.as_deref().unwrap_or(""));
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ").replace(" .", ".");
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+/// A drafted sentence and the findings it states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DraftSentence {
+    pub text: String,
+    pub findings: Vec<String>,
+    /// Boxes of the grounded findings, when they have one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<[f64; 4]>,
+}
+
+/// A drafted report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Draft {
+    pub findings: Vec<DraftSentence>,
+    pub impression: Vec<DraftSentence>,
+}
+
+impl Draft {
+    /// The report as text: `FINDINGS: …\nIMPRESSION: …`.
+    pub fn text(&self) -> String {
+        let join = |v: &[DraftSentence]| v.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+        format!("FINDINGS: {}\nIMPRESSION: {}", join(&self.findings), join(&self.impression))
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Drafts a report from findings.
+pub fn draft(doc: &Findings) -> Draft {
+    let (tpl, normal_f, normal_i) = templates();
+    let mut findings = Vec::new();
+    let mut impression = Vec::new();
+    let sentence = |text: String, e: &FindingEntry| DraftSentence {
+        text,
+        findings: vec![e.id.clone()],
+        regions: e.region.into_iter().collect(),
+    };
+    for t in &tpl {
+        for e in doc.findings.iter().filter(|e| e.finding == t.finding) {
+            match e.status {
+                Status::Positive => {
+                    findings.push(sentence(render(&t.positive, e), e));
+                    impression.push(sentence(render(&t.positive, e), e));
+                }
+                Status::Uncertain => {
+                    findings.push(sentence(render(&t.uncertain, e), e));
+                    impression.push(sentence(render(&t.uncertain, e), e));
+                }
+                Status::Negative => {}
+            }
+        }
+    }
+    // Negatives: one list for the chest, separate sentences for fracture and devices.
+    let negatives: Vec<(&Template, &FindingEntry)> = tpl
+        .iter()
+        .flat_map(|t| {
+            doc.findings
+                .iter()
+                .filter(move |e| e.finding == t.finding && e.status == Status::Negative)
+                .map(move |e| (t, e))
+        })
+        .collect();
+    let (alone, chest): (Vec<_>, Vec<_>) =
+        negatives.into_iter().partition(|(t, _)| matches!(t.finding, Finding::Fracture | Finding::SupportDevices));
+    if !chest.is_empty() {
+        let words: Vec<&str> = chest.iter().map(|(t, _)| t.negative.as_str()).collect();
+        findings.push(DraftSentence {
+            text: format!("No {}.", list(&words)),
+            findings: chest.iter().map(|(_, e)| e.id.clone()).collect(),
+            regions: vec![],
+        });
+    }
+    for (t, e) in alone {
+        findings.push(sentence(format!("No {}.", t.negative), e));
+    }
+    if !doc.other_abnormalities.is_empty() {
+        let terms: Vec<&str> = doc.other_abnormalities.iter().map(String::as_str).collect();
+        findings.push(DraftSentence {
+            text: format!("Also noted: {}.", terms.join(", ")),
+            findings: vec![],
+            regions: vec![],
+        });
+    }
+    let abnormal = doc.findings.iter().any(|e| {
+        e.finding != Finding::NoFinding && e.finding != Finding::SupportDevices && e.status != Status::Negative
+    });
+    let nf_ids: Vec<String> =
+        doc.findings.iter().filter(|e| e.finding == Finding::NoFinding).map(|e| e.id.clone()).collect();
+    if !abnormal {
+        findings.insert(0, DraftSentence { text: normal_f, findings: nf_ids.clone(), regions: vec![] });
+        impression.retain(|s| !s.findings.is_empty());
+        impression.insert(0, DraftSentence { text: normal_i, findings: nf_ids, regions: vec![] });
+    }
+    Draft { findings, impression }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Labeler;
+    use cxr_core::Label;
+
+    #[test]
+    fn embedded_data_parses() {
+        let (tpl, nf, ni) = templates();
+        assert_eq!(tpl.len(), 13);
+        assert!(!nf.is_empty() && !ni.is_empty());
+        assert!(descriptors().1.len() > 15);
+    }
+
+    #[test]
+    fn draft_with_descriptors_reads_back() {
+        let l = Labeler::default();
+        let r = l.label("FINDINGS: Small left pleural effusion. Mild cardiomegaly. No pneumothorax.\nIMPRESSION: Possible left lower lobe pneumonia.");
+        let doc = findings_from_report(&r);
+        let eff = doc.get(Finding::PleuralEffusion).unwrap();
+        assert_eq!((eff.laterality, eff.severity.as_deref()), (Some(Laterality::Left), Some("small")));
+        let d = draft(&doc);
+        let text = d.text();
+        assert!(text.contains("Small left pleural effusion.") && text.contains("No pneumothorax."), "{text}");
+        assert_eq!(l.label(&text).labels, r.labels, "{text}");
+        assert!(d.findings.iter().all(|s| !s.findings.is_empty() || s.text.contains("clear")));
+    }
+
+    #[test]
+    fn normal_study() {
+        let l = Labeler::default();
+        let r = l.label("Heart size normal. No effusion or pneumothorax.");
+        assert_eq!(r.get(Finding::NoFinding), Label::Positive);
+        let d = draft(&findings_from_report(&r));
+        assert!(d.text().contains("No acute cardiopulmonary abnormality."), "{}", d.text());
+        assert_eq!(l.label(&d.text()).labels, r.labels, "{}", d.text());
+    }
+}
