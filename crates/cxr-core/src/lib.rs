@@ -23,6 +23,7 @@ mod finding;
 pub mod findings;
 pub mod hash;
 mod label;
+pub mod rng;
 pub mod volume;
 
 pub use finding::{Finding, ParseFindingError};

@@ -11,13 +11,7 @@
 //!   `splitmix64(seed, t·N + i + 1)` (RadEval uses Python's `random.Random(12345)`, so p-values agree in
 //!   distribution, not draw for draw).
 
-/// Output `k` (1-based) of SplitMix64 seeded with `seed`.
-pub fn splitmix64(seed: u64, k: u64) -> u64 {
-    let mut z = seed.wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use cxr_core::rng::splitmix64;
 
 /// numpy's default quantile (type 7) of sorted data, `q` in [0, 1].
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {

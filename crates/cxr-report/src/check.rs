@@ -2,7 +2,9 @@
 //!
 //! Against a [`Findings`] document (e.g. a model's): a finding the document calls positive that the report
 //! does not state positively is **missed**; a finding the report states positively that the document calls
-//! negative or leaves out is **unsupported**; positive vs uncertain is a **certainty conflict**.
+//! negative or leaves out is **unsupported**; positive vs uncertain is a **certainty conflict**; a finding both
+//! call present on different sides is a **laterality conflict**, with different severity words a **severity
+//! conflict**.
 //!
 //! Within the report: a finding positive in FINDINGS and negated in IMPRESSION (or the reverse) is a
 //! **findings–impression contradiction**; a finding asserted on one side in one section and on the other side
@@ -29,6 +31,7 @@ pub enum FlagKind {
     FindingsImpressionContradiction,
     LateralityConflict,
     NegatedAndAsserted,
+    SeverityConflict,
     EmptyReport,
 }
 
@@ -101,6 +104,34 @@ pub fn check(labeler: &Labeler, report: &str, findings: Option<&Findings>) -> Ch
         return CheckResult { text: r.text.clone(), labels: r.labels, flags };
     }
     if let Some(doc) = findings {
+        // Side and severity of what both call present.
+        let said = findings_from_report(&r);
+        for e in doc.findings.iter().filter(|e| e.status == Status::Positive) {
+            let Some(s) = said.get(e.finding).filter(|s| s.status == Status::Positive) else { continue };
+            let span = r.evidence(e.finding).find(|m| m.label == Label::Positive).map(|m| m.sentence);
+            if let (Some(a), Some(b)) = (e.laterality, s.laterality) {
+                if a != b && a != Laterality::Bilateral && b != Laterality::Bilateral {
+                    flags.push(Flag {
+                        kind: FlagKind::LateralityConflict,
+                        severity: Severity::High,
+                        finding: Some(e.finding),
+                        span,
+                        why: format!("{}: the findings say {}, the report says {}", e.finding, a.word(), b.word()),
+                    });
+                }
+            }
+            if let (Some(a), Some(b)) = (&e.severity, &s.severity) {
+                if a != b {
+                    flags.push(Flag {
+                        kind: FlagKind::SeverityConflict,
+                        severity: Severity::Low,
+                        finding: Some(e.finding),
+                        span,
+                        why: format!("{}: the findings say {a}, the report says {b}", e.finding),
+                    });
+                }
+            }
+        }
         for f in Finding::ALL.into_iter().filter(|f| *f != Finding::NoFinding) {
             let said = r.get(f);
             let span = r.evidence(f).next().map(|m| m.sentence);

@@ -49,7 +49,8 @@ fn descriptors() -> (PhraseMatcher, Vec<Descriptor>) {
 }
 
 /// A Findings document from a labeled report: one entry per mentioned finding (No Finding included), with
-/// laterality and severity read within 5 words of the first mention that agrees with the final label.
+/// laterality and severity read within 5 words of the mentions that agree with the final label (the first
+/// mention naming each).
 pub fn findings_from_report(r: &ReportLabels) -> Findings {
     let (matcher, kinds) = descriptors();
     let mut doc = Findings::from_labels(&r.labels);
@@ -73,23 +74,23 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
     }
     for e in &mut doc.findings {
         e.source = Some("report text".into());
-        let Some(m) = r.mentions.iter().find(|m| m.finding == Some(e.finding) && m.label == e.status.label()) else {
-            continue;
-        };
-        let lower = r.text_of(m.sentence).to_ascii_lowercase();
-        let toks = tokenize(&lower, m.sentence.start);
-        let mut found = Vec::new();
-        matcher.find_all(&toks, &mut found);
-        let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
-        for f in found {
-            let dist = if f.end <= at { at - f.end } else { f.start.saturating_sub(at) };
-            if dist > 5 {
-                continue;
-            }
-            match &kinds[f.id] {
-                Descriptor::Laterality(l) if e.laterality.is_none() => e.laterality = Some(*l),
-                Descriptor::Severity(s) if e.severity.is_none() => e.severity = Some(s.clone()),
-                _ => {}
+        // Laterality and severity from the agreeing mentions, the first that names each.
+        for m in r.mentions.iter().filter(|m| m.finding == Some(e.finding) && m.label == e.status.label()) {
+            let lower = r.text_of(m.sentence).to_ascii_lowercase();
+            let toks = tokenize(&lower, m.sentence.start);
+            let mut found = Vec::new();
+            matcher.find_all(&toks, &mut found);
+            let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
+            for f in found {
+                let dist = if f.end <= at { at - f.end } else { f.start.saturating_sub(at) };
+                if dist > 5 {
+                    continue;
+                }
+                match &kinds[f.id] {
+                    Descriptor::Laterality(l) if e.laterality.is_none() => e.laterality = Some(*l),
+                    Descriptor::Severity(s) if e.severity.is_none() => e.severity = Some(s.clone()),
+                    _ => {}
+                }
             }
         }
     }
@@ -130,6 +131,30 @@ fn render(t: &str, e: &FindingEntry) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ").replace(" .", ".");
     let mut c = s.chars();
     c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+/// The template sentence stating `f` with `status` (no descriptors): the positive or uncertain sentence, or
+/// "No …." for a negative. Used by error injection to state the opposite of what a report says.
+pub fn sentence_for(f: Finding, status: Status) -> Option<String> {
+    let (tpl, _, _) = templates();
+    let t = tpl.into_iter().find(|t| t.finding == f)?;
+    let e = FindingEntry {
+        id: String::new(),
+        finding: f,
+        status,
+        probability: None,
+        laterality: None,
+        location: None,
+        severity: None,
+        region: None,
+        heatmap: None,
+        source: None,
+    };
+    Some(match status {
+        Status::Positive => render(&t.positive, &e),
+        Status::Uncertain => render(&t.uncertain, &e),
+        Status::Negative => format!("No {}.", t.negative),
+    })
 }
 
 /// A drafted sentence and the findings it states.

@@ -24,6 +24,7 @@
 
 pub mod check;
 pub mod draft;
+pub mod inject;
 pub mod labeler;
 pub mod phrase;
 pub mod rules;
@@ -33,6 +34,7 @@ pub mod text;
 
 pub use check::{check, CheckResult, Flag, FlagKind, Severity};
 pub use draft::{draft, findings_from_report, Draft, DraftSentence};
+pub use inject::{inject, ErrorType, Injected};
 pub use labeler::{Cue, CueKind, Labeler, LabelerOptions, Mention, ReportLabels};
 pub use sections::{Section, SectionHeadings, SectionKind};
 pub use text::Span;
