@@ -1,9 +1,10 @@
 //! `cxr draft` and `cxr check`: reports from findings, and reports checked against findings and themselves.
 
 use crate::output::emit;
+use crate::reports::{read_reports, ReadOptions, ReportBody};
 use anyhow::{bail, Context, Result};
 use cxr_core::{Finding, FindingLabels, Findings, Label};
-use cxr_report::{check, draft, findings_from_report, Labeler};
+use cxr_report::{check, draft, findings_from_report, inject, ErrorType, Labeler};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -29,8 +30,31 @@ pub struct DraftArgs {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The report to check (plain text; sections by their headings).
+    #[arg(long, required_unless_present = "inject", conflicts_with = "inject")]
+    pub report: Option<PathBuf>,
+    /// Instead of checking: corrupt each report of this file (CSV, JSONL, text or folder of .txt, as for
+    /// `cxr label`) with each error type, writing one row per corrupted report with the truth of what changed.
     #[arg(long)]
-    pub report: PathBuf,
+    pub inject: Option<PathBuf>,
+    /// With --inject: the error types, comma-separated (negation-flip, laterality-swap, substitution,
+    /// severity-change, omission, insertion). Default: all.
+    #[arg(long, value_delimiter = ',')]
+    pub types: Vec<ErrorType>,
+    /// With --inject: base seed; report i (0-based) uses seed + i, so a row reproduces on its own.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// With --inject: CSV column holding the report text (default: report, text, or findings + impression).
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// With --inject: CSV column holding the report id.
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// With --inject: skip unreadable rows (listed on standard error) instead of stopping.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// With --inject: write here (atomically) instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
     /// A findings document to check the report against (e.g. a model's).
     #[arg(long)]
     pub findings: Option<PathBuf>,
@@ -103,7 +127,10 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
 }
 
 pub fn check_cmd(a: CheckArgs) -> Result<()> {
-    let text = read_text(&a.report)?;
+    if let Some(input) = &a.inject {
+        return inject_cmd(input, &a);
+    }
+    let text = read_text(a.report.as_deref().expect("clap requires --report without --inject"))?;
     let doc = a.findings.as_deref().map(read_findings).transpose()?;
     let r = check(&Labeler::default(), &text, doc.as_ref());
     let bytes = if a.json {
@@ -127,4 +154,64 @@ pub fn check_cmd(a: CheckArgs) -> Result<()> {
         t.into_bytes()
     };
     emit(None, &bytes)
+}
+
+/// `cxr check --inject`: the synthetic-error generator. One output row per (report, error type) that could be
+/// applied; a report with nothing to corrupt for a type (e.g. no laterality word for a swap) gets no row.
+fn inject_cmd(input: &Path, a: &CheckArgs) -> Result<()> {
+    let opts =
+        ReadOptions { format: None, text_col: a.text_col.clone(), id_col: a.id_col.clone(), keep_going: a.keep_going };
+    let read = read_reports(Some(input), &opts)?;
+    for s in &read.skipped {
+        eprintln!("skipped: {s}");
+    }
+    let types = if a.types.is_empty() { ErrorType::ALL.to_vec() } else { a.types.clone() };
+    let labeler = Labeler::default();
+    let mut rows = Vec::new();
+    let mut not_applicable = vec![0usize; types.len()];
+    for (i, r) in read.reports.iter().enumerate() {
+        let text = match &r.body {
+            ReportBody::Whole(t) => t.clone(),
+            ReportBody::Sections(parts) => {
+                parts.iter().map(|(k, t)| format!("{}: {t}", k.name().to_uppercase())).collect::<Vec<_>>().join("\n")
+            }
+        };
+        let seed = a.seed.wrapping_add(i as u64);
+        for (t, &kind) in types.iter().enumerate() {
+            match inject(&labeler, &text, kind, seed) {
+                Some(x) => rows.push((r.id.clone(), seed, x)),
+                None => not_applicable[t] += 1,
+            }
+        }
+    }
+    for (kind, n) in types.iter().zip(&not_applicable) {
+        if *n > 0 {
+            eprintln!("{}: {n} of {} reports had nothing to corrupt", kind.name(), read.reports.len());
+        }
+    }
+    let bytes = if a.json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(id, seed, x)| serde_json::json!({"id": id, "seed": seed, "error_type": x.kind.name(), "finding": x.finding.name(), "original_sentence": x.original_sentence, "new_sentence": x.new_sentence, "report": x.report}))
+            .collect();
+        let mut b = serde_json::to_vec_pretty(&v)?;
+        b.push(b'\n');
+        b
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["id", "seed", "error_type", "finding", "original_sentence", "new_sentence", "report"])?;
+        for (id, seed, x) in &rows {
+            w.write_record([
+                id.as_str(),
+                &seed.to_string(),
+                x.kind.name(),
+                x.finding.name(),
+                &x.original_sentence,
+                &x.new_sentence,
+                &x.report,
+            ])?;
+        }
+        w.into_inner()?
+    };
+    emit(a.output.as_deref(), &bytes)
 }

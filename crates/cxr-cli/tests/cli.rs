@@ -752,10 +752,16 @@ fn draft_and_check() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["flags"][0]["kind"], "laterality-conflict");
     assert_eq!(v["flags"][0]["sentence"], "Small right pleural effusion.");
-    let o = cxr(&["draft", "--from-report", report.to_str().unwrap(), "--json"], None);
+    // Drafting from a report: one side stays that side; sides that differ between mentions read as both.
+    let o = cxr(&["draft", "--from-report", report.to_str().unwrap()], None);
+    assert!(text(&o.stdout).contains("Small bilateral pleural effusion."), "{}", text(&o.stdout));
+    let consistent = d.join("consistent.txt");
+    std::fs::write(&consistent, "FINDINGS: Small left pleural effusion. No pneumothorax.\nIMPRESSION: Left effusion.")
+        .unwrap();
+    let o = cxr(&["draft", "--from-report", consistent.to_str().unwrap(), "--json"], None);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v["text"].as_str().unwrap().contains("Small left pleural effusion."));
+    assert!(v["text"].as_str().unwrap().contains("Small left pleural effusion."), "{}", v["text"]);
     let grounded = &v["draft"]["findings"][0]["findings"];
     assert_eq!(grounded.as_array().unwrap().len(), 1, "each sentence names its finding ids");
     // A findings document drives the draft and the check.
@@ -786,4 +792,32 @@ fn draft_and_check() {
             && out.contains("No acute cardiopulmonary abnormality."),
         "{out}"
     );
+}
+
+#[test]
+fn check_inject_writes_corrupted_reports_with_their_truth() {
+    let d = tmp("inject");
+    let csv = d.join("reports.csv");
+    std::fs::write(&csv, README_CSV).unwrap();
+    let out = d.join("corrupted.csv");
+    let args = ["check", "--inject", csv.to_str().unwrap(), "--types", "negation-flip,laterality-swap"];
+    let o = cxr(&[&args[..], &["-o", out.to_str().unwrap()]].concat(), None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let mut rdr = csv::Reader::from_reader(written.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    // r1 has a laterality word, r2 does not: three rows, and the missing swap is reported.
+    assert_eq!(rows.len(), 3, "{written}");
+    assert!(text(&o.stderr).contains("laterality-swap: 1 of 2 reports had nothing to corrupt"));
+    let swap = rows.iter().find(|r| &r[2] == "laterality-swap").unwrap();
+    assert_eq!(
+        (&swap[0], &swap[4], &swap[5]),
+        ("r1", "Possible left basilar pneumonia.", "Possible right basilar pneumonia.")
+    );
+    assert!(swap[6].contains("Possible right basilar pneumonia.") && !swap[6].contains("left"));
+    // Same seed, same corruption; an unknown type names the known ones.
+    let again = cxr(&args, None);
+    assert_eq!(text(&again.stdout), written);
+    let o = cxr(&["check", "--inject", csv.to_str().unwrap(), "--types", "flip"], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("negation-flip"), "{}", text(&o.stderr));
 }

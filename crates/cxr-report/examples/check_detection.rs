@@ -20,7 +20,17 @@ fn main() {
         }
     }
     let docs: Vec<_> = reports.iter().map(|t| findings_from_report(&l.label(t))).collect();
-    let false_alarms = reports.iter().zip(&docs).filter(|(t, d)| !check(&l, t, Some(d)).flags.is_empty()).count();
+    let false_alarms = reports
+        .iter()
+        .zip(&docs)
+        .filter(|(t, d)| {
+            let flags = check(&l, t, Some(d)).flags;
+            if std::env::var("SHOW").is_ok_and(|v| v == "clean") && !flags.is_empty() {
+                eprintln!("FLAGGED {t:?}: {flags:?}");
+            }
+            !flags.is_empty()
+        })
+        .count();
     println!("{} uncorrupted reports, {false_alarms} flagged against their own findings", reports.len());
     println!("{:<18} {:>8} {:>9} {:>7} {:>10}", "error type", "injected", "detected", "recall", "precision");
     for kind in ErrorType::ALL {

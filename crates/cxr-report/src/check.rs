@@ -77,16 +77,7 @@ fn partial_negation(r: &ReportLabels, m: &Mention) -> bool {
 
 /// The side a mention's sentence names near the mention, if one.
 fn side_of(r: &ReportLabels, m: &Mention) -> Option<Laterality> {
-    let doc = findings_from_report(&ReportLabels { mentions: vec![m.clone()], labels: single(m), ..r.clone() });
-    doc.get(m.finding?).and_then(|e| e.laterality)
-}
-
-fn single(m: &Mention) -> cxr_core::FindingLabels {
-    let mut l = cxr_core::FindingLabels::default();
-    if let Some(f) = m.finding {
-        l.set(f, m.label);
-    }
-    l
+    crate::draft::mention_side(r, m)
 }
 
 /// Checks a report (and, when given, its agreement with a findings document).
@@ -104,18 +95,22 @@ pub fn check(labeler: &Labeler, report: &str, findings: Option<&Findings>) -> Ch
         return CheckResult { text: r.text.clone(), labels: r.labels, flags };
     }
     if let Some(doc) = findings {
-        // Side and severity of what both call present.
+        // Side and severity of what both call present (or possible): every report mention's side must agree
+        // with a one-sided finding, so a swap in any sentence is caught.
         let said = findings_from_report(&r);
-        for e in doc.findings.iter().filter(|e| e.status == Status::Positive) {
-            let Some(s) = said.get(e.finding).filter(|s| s.status == Status::Positive) else { continue };
-            let span = r.evidence(e.finding).find(|m| m.label == Label::Positive).map(|m| m.sentence);
-            if let (Some(a), Some(b)) = (e.laterality, s.laterality) {
-                if a != b && a != Laterality::Bilateral && b != Laterality::Bilateral {
+        for e in doc.findings.iter().filter(|e| e.status.label().is_present_or_uncertain()) {
+            let Some(s) = said.get(e.finding).filter(|s| s.status.label().is_present_or_uncertain()) else { continue };
+            let span = r.evidence(e.finding).find(|m| m.label.is_present_or_uncertain()).map(|m| m.sentence);
+            if let Some(a) = e.laterality.filter(|a| *a != Laterality::Bilateral) {
+                let conflict = r.evidence(e.finding).filter(|m| m.label.is_present_or_uncertain()).find_map(|m| {
+                    side_of(&r, m).filter(|b| *b != a && *b != Laterality::Bilateral).map(|b| (m.sentence, b))
+                });
+                if let Some((sentence, b)) = conflict {
                     flags.push(Flag {
                         kind: FlagKind::LateralityConflict,
                         severity: Severity::High,
                         finding: Some(e.finding),
-                        span,
+                        span: Some(sentence),
                         why: format!("{}: the findings say {}, the report says {}", e.finding, a.word(), b.word()),
                     });
                 }

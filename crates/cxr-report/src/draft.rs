@@ -49,8 +49,8 @@ fn descriptors() -> (PhraseMatcher, Vec<Descriptor>) {
 }
 
 /// A Findings document from a labeled report: one entry per mentioned finding (No Finding included), with
-/// laterality and severity read within 5 words of the mentions that agree with the final label (the first
-/// mention naming each).
+/// laterality and severity read near the mentions that agree with the final label (nearest side word within a few words;
+/// severity from the first mention naming one).
 pub fn findings_from_report(r: &ReportLabels) -> Findings {
     let (matcher, kinds) = descriptors();
     let mut doc = Findings::from_labels(&r.labels);
@@ -74,27 +74,67 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
     }
     for e in &mut doc.findings {
         e.source = Some("report text".into());
-        // Laterality and severity from the agreeing mentions, the first that names each.
-        for m in r.mentions.iter().filter(|m| m.finding == Some(e.finding) && m.label == e.status.label()) {
-            let lower = r.text_of(m.sentence).to_ascii_lowercase();
-            let toks = tokenize(&lower, m.sentence.start);
-            let mut found = Vec::new();
-            matcher.find_all(&toks, &mut found);
-            let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
-            for f in found {
-                let dist = if f.end <= at { at - f.end } else { f.start.saturating_sub(at) };
-                if dist > 5 {
-                    continue;
-                }
-                match &kinds[f.id] {
-                    Descriptor::Laterality(l) if e.laterality.is_none() => e.laterality = Some(*l),
-                    Descriptor::Severity(s) if e.severity.is_none() => e.severity = Some(s.clone()),
-                    _ => {}
-                }
+        let mut sides: Vec<Laterality> = Vec::new();
+        let present = e.status.label().is_present_or_uncertain();
+        for m in r.mentions.iter().filter(|m| m.finding == Some(e.finding)) {
+            let agrees = m.label == e.status.label();
+            // Sides come from every present-or-possible mention ("right apical opacity ... possible left basilar
+            // opacity" is both sides); severity only from mentions that agree with the final label.
+            let possible = present && m.label.is_present_or_uncertain();
+            if !(agrees || possible) {
+                continue;
+            }
+            let (side, severity) = descriptors_near(r, m, &matcher, &kinds);
+            sides.extend(side);
+            if agrees && e.severity.is_none() {
+                e.severity = severity;
             }
         }
+        // Mentions naming different sides ("left effusion ... right effusion") describe both sides.
+        e.laterality = match sides.split_first() {
+            Some((first, rest)) if rest.iter().all(|s| s == first) => Some(*first),
+            Some(_) => Some(Laterality::Bilateral),
+            None => None,
+        };
     }
     doc
+}
+
+/// How many words from a mention a side or severity word may be to describe it ("consolidation ... in the
+/// left lower lobe" is 7 words).
+const DESCRIPTOR_WINDOW: usize = 8;
+
+/// The side nearest to a mention within its sentence, and the first severity word near it.
+fn descriptors_near(
+    r: &ReportLabels,
+    m: &crate::Mention,
+    matcher: &PhraseMatcher,
+    kinds: &[Descriptor],
+) -> (Option<Laterality>, Option<String>) {
+    let lower = r.text_of(m.sentence).to_ascii_lowercase();
+    let toks = tokenize(&lower, m.sentence.start);
+    let mut found = Vec::new();
+    matcher.find_all(&toks, &mut found);
+    let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
+    let (mut side, mut severity): (Option<(usize, Laterality)>, Option<String>) = (None, None);
+    for f in found {
+        let dist = if f.end <= at { at - f.end } else { f.start.saturating_sub(at) };
+        if dist > DESCRIPTOR_WINDOW {
+            continue;
+        }
+        match &kinds[f.id] {
+            Descriptor::Laterality(l) if side.is_none_or(|(d, _)| dist < d) => side = Some((dist, *l)),
+            Descriptor::Severity(s) if severity.is_none() && dist <= 5 => severity = Some(s.clone()),
+            _ => {}
+        }
+    }
+    (side.map(|(_, l)| l), severity)
+}
+
+/// The side a sentence gives one mention ("Small left pleural effusion" → left), if any.
+pub fn mention_side(r: &ReportLabels, m: &crate::Mention) -> Option<Laterality> {
+    let (matcher, kinds) = descriptors();
+    descriptors_near(r, m, &matcher, &kinds).0
 }
 
 struct Template {

@@ -128,9 +128,11 @@ pub fn inject(labeler: &Labeler, report: &str, kind: ErrorType, seed: u64) -> Op
             (m.finding?, o, n, t)
         }
         ErrorType::LateralitySwap => {
-            let sided: Vec<&Mention> = stated
+            // "Possible left pneumonia" is as side-specific as "Left pneumonia".
+            let sided: Vec<&Mention> = r
+                .mentions
                 .iter()
-                .copied()
+                .filter(|m| m.finding.is_some_and(|f| f != Finding::NoFinding) && m.label != Label::Negative)
                 .filter(|m| {
                     let s = r.text_of(m.sentence).to_lowercase();
                     words(&s).iter().any(|w| w.starts_with("left") || w.starts_with("right"))
