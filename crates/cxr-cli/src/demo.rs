@@ -3,7 +3,9 @@
 //! Labels 21 real IU X-Ray reports (bundled in the binary) and writes `labels.csv`, `labels.jsonl` and an
 //! HTML page (`index.html`) that shows each report with its labels and highlighted evidence. Then scores
 //! the reports against each other (report k+1 as the "generated" report for reference k, as the golden
-//! metric pairs are built) with every text metric, and adds the table to the page.
+//! metric pairs are built) with every text metric, and adds the table to the page. Then drafts every report
+//! from its own findings, scores the drafts against the reports, and shows for one report its labels, its
+//! draft, and the flags `cxr check` raises on a copy with an injected laterality swap.
 
 use crate::label::{label_all, to_csv, to_jsonl, ColumnOrder};
 use crate::output::write_atomic;
@@ -11,7 +13,7 @@ use crate::reports::{read_reports_from_bytes, ReadOptions, ReportInput};
 use anyhow::{Context, Result};
 use cxr_core::{Finding, Label};
 use cxr_metrics::text::suite;
-use cxr_report::{CueKind, Labeler, ReportLabels};
+use cxr_report::{check, draft, findings_from_report, inject, CueKind, ErrorType, Injected, Labeler, ReportLabels};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -40,6 +42,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let labels = label_all(&labeler, &input.reports, &indicatif::ProgressBar::hidden());
 
     let scores = score_sample(&input.reports);
+    let drafting = draft_sample(&labeler, &input.reports, &labels);
     let drr_files = render_sample_drrs(&a.out)?;
     let csv_path = a.out.join("labels.csv");
     let jsonl_path = a.out.join("labels.jsonl");
@@ -61,6 +64,10 @@ pub fn run(a: DemoArgs) -> Result<()> {
             "reports": labels.len(),
             "labels": table,
             "scores": scores.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "drafting": {
+                "scores": drafting.scores.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                "example": {"id": drafting.id, "labels": drafting.stated, "draft": drafting.draft, "injected": drafting.injected, "flags": drafting.flags},
+            },
             "drrs": drr_files,
             "outputs": [csv_path, jsonl_path, html_path],
         });
@@ -76,6 +83,26 @@ pub fn run(a: DemoArgs) -> Result<()> {
         println!("{:<22} {:>9}", "metric", "value");
         for (k, v) in &scores {
             println!("{k:<22} {v:>9.4}");
+        }
+        println!("\nDrafting each bundled report from its own findings (templates), scored against the report:\n");
+        for (k, v) in drafting.scores.iter().filter(|(k, _)| DRAFT_SCORES_SHOWN.contains(k)) {
+            println!("{k:<22} {v:>9.4}");
+        }
+        println!("\nReport {}: {}", drafting.id, drafting.stated.join(", "));
+        println!("Draft from those findings:\n  {}", drafting.draft.replace('\n', "\n  "));
+        let x = &drafting.injected;
+        println!(
+            "Injected {} ({}): {:?} -> {:?}\n`cxr check` on the corrupted copy against the findings:",
+            x.kind.name(),
+            x.finding,
+            x.original_sentence,
+            x.new_sentence
+        );
+        for f in &drafting.flags {
+            println!("  {f}");
+        }
+        if drafting.flags.is_empty() {
+            println!("  no flags (missed)");
         }
         println!("\nRendered DRRs of the bundled chest CT (physical mode, SID 1800 mm, 43 cm panel), heart and lung outlines from the projected masks:");
         for f in &drr_files {
@@ -136,6 +163,64 @@ fn score_sample(reports: &[ReportInput]) -> suite::Values {
     let ref_stats = scorer.reference_stats(&refs, &opts);
     let sys = scorer.score(&hyps, &refs, &opts);
     suite::corpus_values(sys.pairs.iter().zip(&ref_stats), &opts)
+}
+
+/// The drafting scores printed (all are in `--json`).
+const DRAFT_SCORES_SHOWN: [&str; 6] = ["bleu4", "rouge_l", "cider_d", "chrf", "ce_micro_f1_14", "ce_micro_f1_5"];
+
+/// Drafting and checking on the sample (issue P8).
+struct DraftDemo {
+    scores: suite::Values,
+    id: String,
+    /// "Cardiomegaly (positive)", one per finding the report states.
+    stated: Vec<String>,
+    draft: String,
+    injected: Injected,
+    flags: Vec<String>,
+}
+
+/// Drafts every report from its own findings document and scores the drafts against the reports; for the
+/// first report with a one-sided finding to swap, injects a laterality swap (seed 42) and checks the
+/// corrupted copy against the report's findings.
+fn draft_sample(labeler: &Labeler, reports: &[ReportInput], labels: &[ReportLabels]) -> DraftDemo {
+    let drafts: Vec<String> = labels.iter().map(|l| draft(&findings_from_report(l)).text()).collect();
+    let texts: Vec<String> = reports.iter().map(crate::score::text_of).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let hyps: Vec<&str> = drafts.iter().map(String::as_str).collect();
+    let opts = suite::ScoreOptions::default();
+    let scorer = suite::Scorer::new();
+    let ref_stats = scorer.reference_stats(&refs, &opts);
+    let sys = scorer.score(&hyps, &refs, &opts);
+    let scores = suite::corpus_values(sys.pairs.iter().zip(&ref_stats), &opts);
+    // A swap is checkable when the finding is on one side (a bilateral finding has no side to contradict).
+    let (k, injected, doc) = reports
+        .iter()
+        .enumerate()
+        .find_map(|(k, r)| {
+            let x = inject(labeler, &r.whole_text(), ErrorType::LateralitySwap, 42)?;
+            let doc = findings_from_report(&labels[k]);
+            let one_sided = doc.get(x.finding)?.laterality.is_some_and(|l| l != cxr_core::Laterality::Bilateral);
+            one_sided.then_some((k, x, doc))
+        })
+        .expect("the bundled sample has a one-sided finding (tested)");
+    let stated = doc
+        .findings
+        .iter()
+        .filter(|e| e.status.label().is_present_or_uncertain())
+        .map(|e| {
+            format!(
+                "{} ({})",
+                e.finding,
+                if e.status == cxr_core::Status::Uncertain { "uncertain" } else { "positive" }
+            )
+        })
+        .collect();
+    let flags = check(labeler, &injected.report, Some(&doc))
+        .flags
+        .iter()
+        .map(|f| format!("[{:?}] {:?}: {}", f.severity, f.kind, f.why))
+        .collect();
+    DraftDemo { scores, id: reports[k].id.clone(), stated, draft: drafts[k].clone(), injected, flags }
 }
 
 fn count_labels(labels: &[ReportLabels]) -> [[usize; 3]; 14] {
@@ -301,6 +386,9 @@ mod tests {
         let labels = label_all(&Labeler::default(), &input.reports, &indicatif::ProgressBar::hidden());
         let counts = count_labels(&labels);
         let scores = score_sample(&input.reports);
+        // The demo's drafting example exists (a one-sided finding to swap) and its swap is flagged.
+        let drafting = draft_sample(&Labeler::default(), &input.reports, &labels);
+        assert!(!drafting.flags.is_empty());
         let bleu4 = scores.iter().find(|(k, _)| *k == "bleu4").unwrap().1;
         assert!(bleu4 > 0.0 && bleu4 < 0.5, "unrelated reports share little: {bleu4}");
         assert!(scores.iter().any(|(k, _)| *k == "ce_micro_f1_14"));

@@ -1,7 +1,7 @@
 //! `cxr draft` and `cxr check`: reports from findings, and reports checked against findings and themselves.
 
 use crate::output::emit;
-use crate::reports::{read_reports, ReadOptions, ReportBody};
+use crate::reports::{read_reports, ReadOptions};
 use anyhow::{bail, Context, Result};
 use cxr_core::{Finding, FindingLabels, Findings, Label};
 use cxr_report::{check, draft, findings_from_report, inject, ErrorType, Labeler};
@@ -170,12 +170,7 @@ fn inject_cmd(input: &Path, a: &CheckArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut not_applicable = vec![0usize; types.len()];
     for (i, r) in read.reports.iter().enumerate() {
-        let text = match &r.body {
-            ReportBody::Whole(t) => t.clone(),
-            ReportBody::Sections(parts) => {
-                parts.iter().map(|(k, t)| format!("{}: {t}", k.name().to_uppercase())).collect::<Vec<_>>().join("\n")
-            }
-        };
+        let text = r.whole_text();
         let seed = a.seed.wrapping_add(i as u64);
         for (t, &kind) in types.iter().enumerate() {
             match inject(&labeler, &text, kind, seed) {

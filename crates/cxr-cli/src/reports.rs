@@ -35,6 +35,18 @@ pub struct ReportInput {
     pub had_invalid_utf8: bool,
 }
 
+impl ReportInput {
+    /// The report as one text with section headings ("FINDINGS: …\nIMPRESSION: …" for CSV sections).
+    pub fn whole_text(&self) -> String {
+        match &self.body {
+            ReportBody::Whole(t) => t.clone(),
+            ReportBody::Sections(parts) => {
+                parts.iter().map(|(k, t)| format!("{}: {t}", k.name().to_uppercase())).collect::<Vec<_>>().join("\n")
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportBody {
     /// A whole report, to be split into sections.

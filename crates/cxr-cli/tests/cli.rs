@@ -145,6 +145,11 @@ fn demo_writes_its_three_files() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["reports"], 21);
+    // Drafts read back as the labels they came from, and the injected swap is caught.
+    assert_eq!(v["drafting"]["scores"]["ce_micro_f1_5"], 1.0);
+    let example = &v["drafting"]["example"];
+    assert_eq!(example["injected"]["kind"], "laterality-swap");
+    assert!(example["flags"][0].as_str().unwrap().contains("LateralityConflict"), "{example}");
     let html = std::fs::read_to_string(d.join("index.html")).unwrap();
     assert!(html.contains("<mark class=\"pos\""));
     assert_eq!(std::fs::read_to_string(d.join("labels.csv")).unwrap().lines().count(), 22);
