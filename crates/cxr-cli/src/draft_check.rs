@@ -1,10 +1,13 @@
 //! `cxr draft` and `cxr check`: reports from findings, and reports checked against findings and themselves.
 
 use crate::output::emit;
-use crate::reports::{read_reports, ReadOptions};
+use crate::reports::{read_reports, ReadOptions, ReportBody, ReportInput};
 use anyhow::{bail, Context, Result};
 use cxr_core::{Finding, FindingLabels, Findings, Label};
-use cxr_report::{check, draft, findings_from_report, inject, ErrorType, Labeler};
+use cxr_report::{
+    check, draft, findings_from_report, inject, ErrorType, Labeler, Neighbour, RetrievalIndex, SectionHeadings,
+    SectionKind, Tversky,
+};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -16,9 +19,26 @@ pub struct DraftArgs {
     /// A report: draft from its own labels, laterality and severity (a normalised rewrite).
     #[arg(long, conflicts_with = "labels")]
     pub from_report: Option<PathBuf>,
-    /// A label CSV (id + the 14 CheXpert columns, as `cxr label` writes): one draft per row, as CSV.
+    /// A label CSV (id + the 14 CheXpert columns, as `cxr label` writes): one draft per row, as CSV with
+    /// `id, findings, impression` columns (what `cxr score` reads).
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Retrieval drafting: return the report of this corpus (CSV, JSONL, text or folder of .txt, as for
+    /// `cxr label`; labeled on the fly) whose findings best match, by Tversky similarity over finding sets.
+    #[arg(long)]
+    pub retrieve: Option<PathBuf>,
+    /// With --retrieve: how many neighbours to report (the draft is the first).
+    #[arg(long, default_value_t = 1)]
+    pub neighbours: usize,
+    /// With --retrieve: never return a corpus report whose id is the query's (leave-one-out evaluation).
+    #[arg(long)]
+    pub exclude_self: bool,
+    /// With --retrieve: Tversky weight of query findings the candidate lacks.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    /// With --retrieve: Tversky weight of candidate findings the query lacks.
+    #[arg(long, default_value_t = 0.5)]
+    pub beta: f64,
     /// Also print the findings document used (with --from-report) and the sentence → findings links.
     #[arg(long)]
     pub json: bool,
@@ -82,6 +102,10 @@ fn read_text(p: &Path) -> Result<String> {
 
 pub fn draft_cmd(a: DraftArgs) -> Result<()> {
     let labeler = Labeler::default();
+    if !(a.alpha >= 0.0 && a.beta >= 0.0 && a.alpha.is_finite() && a.beta.is_finite()) {
+        bail!("--alpha and --beta must be finite and not negative (got {} and {})", a.alpha, a.beta);
+    }
+    let retrieval = a.retrieve.as_deref().map(|p| Corpus::read(p, &labeler)).transpose()?;
     if let Some(path) = &a.labels {
         let mut rdr = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
         let h = rdr.headers()?.clone();
@@ -94,8 +118,7 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
                 h.iter().collect::<Vec<_>>()
             );
         }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["id", "report"])?;
+        let mut queries = Vec::new();
         for (row, rec) in rdr.records().enumerate() {
             let rec = rec.with_context(|| format!("{} line {}", path.display(), row + 2))?;
             let mut labels = FindingLabels::default();
@@ -105,7 +128,28 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
                     rec[i].parse::<Label>().with_context(|| format!("{} line {}, {f}", path.display(), row + 2))?,
                 );
             }
-            w.write_record([rec.get(0).unwrap_or(""), &draft(&Findings::from_labels(&labels)).text()])?;
+            queries.push((rec.get(0).unwrap_or("").to_string(), Findings::from_labels(&labels)));
+        }
+        let mut w = csv::Writer::from_writer(Vec::new());
+        match retrieval {
+            None => {
+                w.write_record(["id", "findings", "impression"])?;
+                for (id, doc) in &queries {
+                    let d = draft(doc);
+                    w.write_record([id.as_str(), &d.findings_text(), &d.impression_text()])?;
+                }
+            }
+            Some(mut c) => {
+                w.write_record(["id", "findings", "impression", "neighbour_id", "similarity", "neighbours"])?;
+                for (id, doc) in &queries {
+                    let near = c.nearest(id, doc, &a);
+                    let Some(best) = near.first() else { bail!("the corpus has no report to retrieve for {id}") };
+                    let (f, i) = &c.sections[best.index];
+                    let all =
+                        near.iter().map(|n| format!("{}:{:.4}", c.ids[n.index], n.similarity)).collect::<Vec<_>>();
+                    w.write_record([id, f, i, &c.ids[best.index], &format!("{:.6}", best.similarity), &all.join(" ")])?;
+                }
+            }
         }
         return crate::output::emit(a.output.as_deref(), &w.into_inner()?);
     }
@@ -114,6 +158,26 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
         (None, Some(p)) => findings_from_report(&labeler.label(&read_text(p)?)),
         (None, None) => bail!("give --from findings.json, --from-report report.txt or --labels labels.csv"),
     };
+    if let Some(mut c) = retrieval {
+        let near = c.nearest("", &doc, &a);
+        let Some(best) = near.first() else { bail!("the corpus has no report to retrieve") };
+        let (f, i) = &c.sections[best.index];
+        let text = format!("FINDINGS: {f}\nIMPRESSION: {i}");
+        let bytes = if a.json {
+            let n: Vec<serde_json::Value> = near
+                .iter()
+                .map(|n| serde_json::json!({"id": c.ids[n.index], "similarity": n.similarity, "findings": c.sections[n.index].0, "impression": c.sections[n.index].1}))
+                .collect();
+            let mut b = serde_json::to_vec_pretty(
+                &serde_json::json!({"findings_document": doc, "text": text, "neighbours": n, "alpha": a.alpha, "beta": a.beta}),
+            )?;
+            b.push(b'\n');
+            b
+        } else {
+            format!("{text}\n").into_bytes()
+        };
+        return crate::output::emit(a.output.as_deref(), &bytes);
+    }
     let d = draft(&doc);
     let bytes = if a.json {
         let mut b =
@@ -124,6 +188,71 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
         format!("{}\n", d.text()).into_bytes()
     };
     crate::output::emit(a.output.as_deref(), &bytes)
+}
+
+/// A retrieval corpus: ids, FINDINGS and IMPRESSION texts, and the index over their findings.
+struct Corpus {
+    ids: Vec<String>,
+    sections: Vec<(String, String)>,
+    index: RetrievalIndex,
+}
+
+impl Corpus {
+    fn read(path: &Path, labeler: &Labeler) -> Result<Corpus> {
+        let read = read_reports(Some(path), &ReadOptions::default())?;
+        let headings = SectionHeadings::default();
+        let mut docs = Vec::new();
+        let (mut ids, mut sections) = (Vec::new(), Vec::new());
+        for r in &read.reports {
+            let labels = crate::label::label_one(labeler, r);
+            if labels.empty {
+                continue; // Nothing to retrieve.
+            }
+            docs.push(findings_from_report(&labels));
+            ids.push(r.id.clone());
+            sections.push(findings_and_impression(r, &headings));
+        }
+        if docs.is_empty() {
+            bail!("{}: no report in the corpus has findings or impression text", path.display());
+        }
+        Ok(Corpus { ids, sections, index: RetrievalIndex::new(&docs) })
+    }
+
+    fn nearest(&mut self, query_id: &str, doc: &Findings, a: &DraftArgs) -> Vec<Neighbour> {
+        let ids = &self.ids;
+        let skip = |i: usize| a.exclude_self && ids[i] == query_id;
+        self.index.nearest(doc, a.neighbours.max(1), Tversky { alpha: a.alpha, beta: a.beta }, skip)
+    }
+}
+
+/// A report's FINDINGS and IMPRESSION texts (a report without either counts as all findings).
+fn findings_and_impression(r: &ReportInput, headings: &SectionHeadings) -> (String, String) {
+    let (mut f, mut i) = (Vec::new(), Vec::new());
+    match &r.body {
+        ReportBody::Sections(parts) => {
+            for (k, t) in parts {
+                match k {
+                    SectionKind::Findings => f.push(t.trim().to_string()),
+                    SectionKind::Impression => i.push(t.trim().to_string()),
+                    _ => {}
+                }
+            }
+        }
+        ReportBody::Whole(text) => {
+            for s in headings.split(text) {
+                let body = s.body.of(text).trim().to_string();
+                match s.kind {
+                    SectionKind::Findings => f.push(body),
+                    SectionKind::Impression => i.push(body),
+                    _ => {}
+                }
+            }
+            if f.is_empty() && i.is_empty() {
+                f.push(text.trim().to_string());
+            }
+        }
+    }
+    (f.join(" "), i.join(" "))
 }
 
 pub fn check_cmd(a: CheckArgs) -> Result<()> {

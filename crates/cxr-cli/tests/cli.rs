@@ -826,3 +826,52 @@ fn check_inject_writes_corrupted_reports_with_their_truth() {
     let o = cxr(&["check", "--inject", csv.to_str().unwrap(), "--types", "flip"], None);
     assert!(!o.status.success() && text(&o.stderr).contains("negation-flip"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn draft_retrieve_returns_the_closest_corpus_report() {
+    let d = tmp("retrieve");
+    let corpus = d.join("corpus.csv");
+    std::fs::write(
+        &corpus,
+        "id,findings,impression\n\
+         a,No pleural effusion. Heart size normal.,Normal chest.\n\
+         b,Small right pleural effusion. Mild cardiomegaly.,Effusion and cardiomegaly.\n\
+         c,Small left pleural effusion.,Left effusion.\n\
+         q,Small left pleural effusion.,Left effusion.\n",
+    )
+    .unwrap();
+    let labels = d.join("labels.csv");
+    std::fs::write(&labels, "id,Pleural Effusion,Cardiomegaly\nq,1,\nz,0,0\n").unwrap();
+    let o = cxr(
+        &["draft", "--labels", labels.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--neighbours", "2"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(out.as_bytes()).records().map(Result::unwrap).collect();
+    // Effusion alone: c and q match exactly (similarity 1); the first in corpus order wins.
+    assert_eq!(
+        (&rows[0][0], &rows[0][1], &rows[0][3], &rows[0][4]),
+        ("q", "Small left pleural effusion.", "c", "1.000000")
+    );
+    assert_eq!(&rows[0][5], "c:1.0000 q:1.0000");
+    // Negatives match negatives: a (no effusion, heart normal) is the best for z.
+    assert_eq!(&rows[1][3], "a");
+    // Leave-one-out never returns the query's own row.
+    let o = cxr(
+        &["draft", "--labels", labels.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--exclude-self"],
+        None,
+    );
+    let out = text(&o.stdout);
+    assert!(out.lines().nth(1).unwrap().contains(",c,"), "{out}");
+    // A single query by findings document, with --json neighbours.
+    let doc = d.join("f.json");
+    std::fs::write(&doc, r#"{"findings":[{"id":"1","finding":"Cardiomegaly","status":"positive"}]}"#).unwrap();
+    let o = cxr(&["draft", "--from", doc.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["neighbours"][0]["id"], "b");
+    assert!(v["text"].as_str().unwrap().starts_with("FINDINGS: Small right pleural effusion."));
+    let o =
+        cxr(&["draft", "--from", doc.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--alpha=-1"], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("--alpha"));
+}

@@ -217,8 +217,17 @@ pub struct Draft {
 impl Draft {
     /// The report as text: `FINDINGS: …\nIMPRESSION: …`.
     pub fn text(&self) -> String {
-        let join = |v: &[DraftSentence]| v.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
-        format!("FINDINGS: {}\nIMPRESSION: {}", join(&self.findings), join(&self.impression))
+        format!("FINDINGS: {}\nIMPRESSION: {}", self.findings_text(), self.impression_text())
+    }
+
+    /// The FINDINGS sentences, space-separated, without the heading.
+    pub fn findings_text(&self) -> String {
+        self.findings.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The IMPRESSION sentences, space-separated, without the heading.
+    pub fn impression_text(&self) -> String {
+        self.impression.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
     }
 }
 
