@@ -5,8 +5,8 @@ use crate::reports::{read_reports, ReadOptions, ReportBody, ReportInput};
 use anyhow::{bail, Context, Result};
 use cxr_core::{Finding, FindingLabels, Findings, Label};
 use cxr_report::{
-    check, draft, findings_from_report, inject, ErrorType, Labeler, Neighbour, RetrievalIndex, SectionHeadings,
-    SectionKind, Tversky,
+    check, demographic_flags, draft, findings_from_report, inject, Demographics, ErrorType, Labeler, Neighbour,
+    RetrievalIndex, SectionHeadings, SectionKind, Sex, Tversky,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -78,6 +78,13 @@ pub struct CheckArgs {
     /// A findings document to check the report against (e.g. a model's).
     #[arg(long)]
     pub findings: Option<PathBuf>,
+    /// The patient's age in years: flags statements implausible at that age (rules in
+    /// crates/cxr-report/data/rules/demographics.txt).
+    #[arg(long)]
+    pub age: Option<f64>,
+    /// The patient's sex (F or M): flags statements implausible for it.
+    #[arg(long)]
+    pub sex: Option<Sex>,
     #[arg(long)]
     pub json: bool,
 }
@@ -261,7 +268,11 @@ pub fn check_cmd(a: CheckArgs) -> Result<()> {
     }
     let text = read_text(a.report.as_deref().expect("clap requires --report without --inject"))?;
     let doc = a.findings.as_deref().map(read_findings).transpose()?;
-    let r = check(&Labeler::default(), &text, doc.as_ref());
+    if let Some(age) = a.age.filter(|x| !(x.is_finite() && (0.0..=130.0).contains(x))) {
+        bail!("--age {age}: give the patient's age in years, between 0 and 130");
+    }
+    let mut r = check(&Labeler::default(), &text, doc.as_ref());
+    r.flags.extend(demographic_flags(&r.text, &Demographics { age_years: a.age, sex: a.sex }));
     let bytes = if a.json {
         let flags: Vec<serde_json::Value> = r
             .flags

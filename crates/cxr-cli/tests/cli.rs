@@ -875,3 +875,20 @@ fn draft_retrieve_returns_the_closest_corpus_report() {
         cxr(&["draft", "--from", doc.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--alpha=-1"], None);
     assert!(!o.status.success() && text(&o.stderr).contains("--alpha"));
 }
+
+#[test]
+fn check_flags_statements_implausible_for_age_and_sex() {
+    let d = tmp("demographics");
+    let r = d.join("r.txt");
+    std::fs::write(&r, "FINDINGS: Umbilical venous catheter tip at T9. No effusion.\nIMPRESSION: Line as above.")
+        .unwrap();
+    let o = cxr(&["check", "--report", r.to_str().unwrap(), "--age", "54", "--sex", "M", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["flags"][0]["kind"], "demographic-implausible");
+    assert_eq!(v["flags"][0]["sentence"], "Umbilical venous catheter tip at T9.");
+    let o = cxr(&["check", "--report", r.to_str().unwrap(), "--age", "0.02"], None);
+    assert_eq!(text(&o.stdout), "no problems found\n");
+    let o = cxr(&["check", "--report", r.to_str().unwrap(), "--age", "200"], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("between 0 and 130"));
+}

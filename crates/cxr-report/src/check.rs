@@ -32,6 +32,8 @@ pub enum FlagKind {
     LateralityConflict,
     NegatedAndAsserted,
     SeverityConflict,
+    /// A statement implausible for the patient's sex or age (see [`crate::plausibility`]).
+    DemographicImplausible,
     EmptyReport,
 }
 
