@@ -5,8 +5,8 @@ use crate::reports::{read_reports, ReadOptions, ReportBody, ReportInput};
 use anyhow::{bail, Context, Result};
 use cxr_core::{Finding, FindingLabels, Findings, Label};
 use cxr_report::{
-    check, demographic_flags, draft, findings_from_report, inject, Demographics, ErrorType, Labeler, Neighbour,
-    RetrievalIndex, SectionHeadings, SectionKind, Sex, Tversky,
+    check, demographic_flags, draft, edit_to_match, findings_from_report, inject, Demographics, ErrorType, Labeler,
+    Neighbour, RetrievalIndex, SectionHeadings, SectionKind, Sex, Tversky,
 };
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,10 @@ pub struct DraftArgs {
     /// With --retrieve: never return a corpus report whose id is the query's (leave-one-out evaluation).
     #[arg(long)]
     pub exclude_self: bool,
+    /// With --retrieve: edit the retrieved report where it disagrees with the query (drop the sentences that
+    /// state a finding otherwise, add template sentences for what is missing).
+    #[arg(long, requires = "retrieve")]
+    pub edit: bool,
     /// With --retrieve: Tversky weight of query findings the candidate lacks.
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
@@ -151,10 +155,17 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
                 for (id, doc) in &queries {
                     let near = c.nearest(id, doc, &a);
                     let Some(best) = near.first() else { bail!("the corpus has no report to retrieve for {id}") };
-                    let (f, i) = &c.sections[best.index];
+                    let (f, i) = c.draft_text(best.index, doc, &labeler, a.edit);
                     let all =
                         near.iter().map(|n| format!("{}:{:.4}", c.ids[n.index], n.similarity)).collect::<Vec<_>>();
-                    w.write_record([id, f, i, &c.ids[best.index], &format!("{:.6}", best.similarity), &all.join(" ")])?;
+                    w.write_record([
+                        id,
+                        &f,
+                        &i,
+                        &c.ids[best.index],
+                        &format!("{:.6}", best.similarity),
+                        &all.join(" "),
+                    ])?;
                 }
             }
         }
@@ -168,7 +179,7 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
     if let Some(mut c) = retrieval {
         let near = c.nearest("", &doc, &a);
         let Some(best) = near.first() else { bail!("the corpus has no report to retrieve") };
-        let (f, i) = &c.sections[best.index];
+        let (f, i) = c.draft_text(best.index, &doc, &labeler, a.edit);
         let text = format!("FINDINGS: {f}\nIMPRESSION: {i}");
         let bytes = if a.json {
             let n: Vec<serde_json::Value> = near
@@ -223,6 +234,16 @@ impl Corpus {
             bail!("{}: no report in the corpus has findings or impression text", path.display());
         }
         Ok(Corpus { ids, sections, index: RetrievalIndex::new(&docs) })
+    }
+
+    /// The FINDINGS and IMPRESSION of corpus report `k`, edited to state `query` when `edit`.
+    fn draft_text(&self, k: usize, query: &Findings, labeler: &Labeler, edit: bool) -> (String, String) {
+        let (f, i) = &self.sections[k];
+        if edit {
+            edit_to_match(labeler, f, i, query)
+        } else {
+            (f.clone(), i.clone())
+        }
     }
 
     fn nearest(&mut self, query_id: &str, doc: &Findings, a: &DraftArgs) -> Vec<Neighbour> {

@@ -864,6 +864,15 @@ fn draft_retrieve_returns_the_closest_corpus_report() {
     );
     let out = text(&o.stdout);
     assert!(out.lines().nth(1).unwrap().contains(",c,"), "{out}");
+    // --edit makes the retrieved report state the query: b is closest to "cardiomegaly, no effusion".
+    std::fs::write(&labels, "id,Pleural Effusion,Cardiomegaly\nv,0,1\n").unwrap();
+    let o =
+        cxr(&["draft", "--labels", labels.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--edit"], None);
+    let out = text(&o.stdout);
+    let row = csv::Reader::from_reader(out.as_bytes()).records().next().unwrap().unwrap();
+    assert_eq!(&row[3], "b");
+    assert_eq!(&row[1], "Mild cardiomegaly. No pleural effusion.", "{out}");
+    assert!(!row[2].contains("ffusion") && row[2].contains("ardiomegaly"), "{out}");
     // A single query by findings document, with --json neighbours.
     let doc = d.join("f.json");
     std::fs::write(&doc, r#"{"findings":[{"id":"1","finding":"Cardiomegaly","status":"positive"}]}"#).unwrap();

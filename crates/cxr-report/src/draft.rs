@@ -176,9 +176,7 @@ fn render(t: &str, e: &FindingEntry) -> String {
 /// The template sentence stating `f` with `status` (no descriptors): the positive or uncertain sentence, or
 /// "No …." for a negative. Used by error injection to state the opposite of what a report says.
 pub fn sentence_for(f: Finding, status: Status) -> Option<String> {
-    let (tpl, _, _) = templates();
-    let t = tpl.into_iter().find(|t| t.finding == f)?;
-    let e = FindingEntry {
+    sentence_for_entry(&FindingEntry {
         id: String::new(),
         finding: f,
         status,
@@ -189,10 +187,16 @@ pub fn sentence_for(f: Finding, status: Status) -> Option<String> {
         region: None,
         heatmap: None,
         source: None,
-    };
-    Some(match status {
-        Status::Positive => render(&t.positive, &e),
-        Status::Uncertain => render(&t.uncertain, &e),
+    })
+}
+
+/// The template sentence stating one findings entry, with its side and severity words.
+pub fn sentence_for_entry(e: &FindingEntry) -> Option<String> {
+    let (tpl, _, _) = templates();
+    let t = tpl.into_iter().find(|t| t.finding == e.finding)?;
+    Some(match e.status {
+        Status::Positive => render(&t.positive, e),
+        Status::Uncertain => render(&t.uncertain, e),
         Status::Negative => format!("No {}.", t.negative),
     })
 }

@@ -39,6 +39,6 @@ pub use draft::{draft, findings_from_report, Draft, DraftSentence};
 pub use inject::{inject, ErrorType, Injected};
 pub use labeler::{Cue, CueKind, Labeler, LabelerOptions, Mention, ReportLabels};
 pub use plausibility::{demographic_flags, Demographics, Sex};
-pub use retrieve::{Neighbour, RetrievalIndex, Tversky};
+pub use retrieve::{edit_to_match, Neighbour, RetrievalIndex, Tversky};
 pub use sections::{Section, SectionHeadings, SectionKind};
 pub use text::Span;

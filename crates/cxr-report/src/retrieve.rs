@@ -15,8 +15,9 @@
 //! finding twice as heavily as an extra one; α = β = 0.5 is the Dice coefficient, α = β = 1 Jaccard. Ties keep
 //! corpus order, so results are deterministic. Two empty sets have similarity 1.
 
+use crate::Labeler;
 use cxr_core::hash::FxHashMap;
-use cxr_core::{Findings, Status};
+use cxr_core::{Finding, Findings, Status};
 
 /// Tversky weights.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -148,6 +149,69 @@ impl RetrievalIndex {
     }
 }
 
+/// Edits a retrieved report to state the query's findings: sentences stating a finding the query states
+/// otherwise (or does not mention, when the sentence asserts it) are removed, then a template sentence is
+/// appended to FINDINGS for each query finding the edited report does not state as the query does. An
+/// IMPRESSION left empty gets the template impression. Returns (FINDINGS, IMPRESSION) without headings.
+pub fn edit_to_match(labeler: &Labeler, findings: &str, impression: &str, query: &Findings) -> (String, String) {
+    let (head, mid) = ("FINDINGS: ", "\nIMPRESSION: ");
+    let text = format!("{head}{findings}{mid}{impression}");
+    let f_range = (head.len(), head.len() + findings.len());
+    let i_range = (f_range.1 + mid.len(), text.len());
+    let r = labeler.label(&text);
+    let wanted = |f: Finding| query.get(f).map(|e| e.status.label());
+    let mut drop: Vec<crate::text::Span> = r
+        .mentions
+        .iter()
+        .filter(|m| {
+            m.finding.is_some_and(|f| {
+                f != Finding::NoFinding
+                    && match wanted(f) {
+                        Some(w) => w != r.get(f),
+                        None => m.label.is_present_or_uncertain(),
+                    }
+            })
+        })
+        .map(|m| m.sentence)
+        .collect();
+    drop.sort_by_key(|s| s.start);
+    drop.dedup();
+    // Keep the text between dropped sentences, section by section.
+    let (mut f_out, mut i_out) = (String::new(), String::new());
+    let mut at = 0;
+    for s in drop.iter().chain(std::iter::once(&crate::text::Span { start: text.len(), end: text.len() })) {
+        let keep_end = s.start.max(at);
+        for ((lo, hi), out) in [(f_range, &mut f_out), (i_range, &mut i_out)] {
+            let (from, to) = (at.max(lo), keep_end.min(hi));
+            if from < to {
+                out.push_str(&text[from..to]);
+                out.push(' ');
+            }
+        }
+        at = s.end.max(at);
+    }
+    let tidy = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (mut f_out, mut i_out) = (tidy(&f_out), tidy(&i_out));
+    let now = labeler.label(&format!("FINDINGS: {f_out}\nIMPRESSION: {i_out}"));
+    // Positive and uncertain findings first, negatives after, as the templates order them.
+    let mut entries: Vec<_> = query.findings.iter().filter(|e| e.finding != Finding::NoFinding).collect();
+    entries.sort_by_key(|e| !e.status.label().is_present_or_uncertain());
+    for e in entries {
+        if now.get(e.finding) != e.status.label() {
+            if let Some(sentence) = crate::draft::sentence_for_entry(e) {
+                if !f_out.is_empty() {
+                    f_out.push(' ');
+                }
+                f_out.push_str(&sentence);
+            }
+        }
+    }
+    if i_out.is_empty() {
+        i_out = crate::draft(query).impression_text();
+    }
+    (f_out, i_out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +225,23 @@ mod tests {
         let mut d = Findings::from_labels(&l);
         d.other_abnormalities = other.iter().map(|s| s.to_string()).collect();
         d
+    }
+
+    #[test]
+    fn edits_make_a_retrieved_report_state_the_query() {
+        let l = Labeler::default();
+        let q = doc(&[(Finding::PleuralEffusion, Label::Positive), (Finding::Pneumothorax, Label::Negative)], &[]);
+        let (f, i) = edit_to_match(
+            &l,
+            "Mild cardiomegaly. No pleural effusion. The lungs are clear.",
+            "Cardiomegaly without effusion.",
+            &q,
+        );
+        assert_eq!(f, "The lungs are clear. Pleural effusion. No pneumothorax.");
+        assert_eq!(i, "Pleural effusion.");
+        let back = l.label(&format!("FINDINGS: {f}\nIMPRESSION: {i}"));
+        assert_eq!(back.get(Finding::PleuralEffusion), Label::Positive);
+        assert_eq!(back.get(Finding::Cardiomegaly), Label::NotMentioned);
     }
 
     #[test]
