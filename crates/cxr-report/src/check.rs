@@ -103,10 +103,30 @@ pub fn check(labeler: &Labeler, report: &str, findings: Option<&Findings>) -> Ch
         for e in doc.findings.iter().filter(|e| e.status.label().is_present_or_uncertain()) {
             let Some(s) = said.get(e.finding).filter(|s| s.status.label().is_present_or_uncertain()) else { continue };
             let span = r.evidence(e.finding).find(|m| m.label.is_present_or_uncertain()).map(|m| m.sentence);
-            if let Some(a) = e.laterality.filter(|a| *a != Laterality::Bilateral) {
-                let conflict = r.evidence(e.finding).filter(|m| m.label.is_present_or_uncertain()).find_map(|m| {
-                    side_of(&r, m).filter(|b| *b != a && *b != Laterality::Bilateral).map(|b| (m.sentence, b))
+            let sided: Vec<(Span, Laterality)> = r
+                .evidence(e.finding)
+                .filter(|m| m.label.is_present_or_uncertain())
+                .filter_map(|m| side_of(&r, m).map(|b| (m.sentence, b)))
+                .collect();
+            if e.laterality == Some(Laterality::Bilateral)
+                && !sided.is_empty()
+                && sided.iter().all(|(_, b)| *b == sided[0].1 && *b != Laterality::Bilateral)
+            {
+                // Both sides in the findings, one side in every sided statement of the report.
+                flags.push(Flag {
+                    kind: FlagKind::LateralityConflict,
+                    severity: Severity::Medium,
+                    finding: Some(e.finding),
+                    span: Some(sided[0].0),
+                    why: format!(
+                        "{}: the findings say bilateral, the report names only the {}",
+                        e.finding,
+                        sided[0].1.word()
+                    ),
                 });
+            }
+            if let Some(a) = e.laterality.filter(|a| *a != Laterality::Bilateral) {
+                let conflict = sided.iter().find(|(_, b)| *b != a && *b != Laterality::Bilateral).copied();
                 if let Some((sentence, b)) = conflict {
                     flags.push(Flag {
                         kind: FlagKind::LateralityConflict,

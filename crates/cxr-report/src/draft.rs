@@ -117,16 +117,28 @@ fn descriptors_near(
     matcher.find_all(&toks, &mut found);
     let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
     let (mut side, mut severity): (Option<(usize, Laterality)>, Option<String>) = (None, None);
+    // "Right and left pleural effusions": both sides right next to one mention make it bilateral.
+    let (mut near_left, mut near_right) = (false, false);
     for f in found {
         let dist = if f.end <= at { at - f.end } else { f.start.saturating_sub(at) };
         if dist > DESCRIPTOR_WINDOW {
             continue;
+        }
+        if dist <= 3 {
+            match &kinds[f.id] {
+                Descriptor::Laterality(Laterality::Left) => near_left = true,
+                Descriptor::Laterality(Laterality::Right) => near_right = true,
+                _ => {}
+            }
         }
         match &kinds[f.id] {
             Descriptor::Laterality(l) if side.is_none_or(|(d, _)| dist < d) => side = Some((dist, *l)),
             Descriptor::Severity(s) if severity.is_none() && dist <= 5 => severity = Some(s.clone()),
             _ => {}
         }
+    }
+    if near_left && near_right {
+        return (Some(Laterality::Bilateral), severity);
     }
     (side.map(|(_, l)| l), severity)
 }

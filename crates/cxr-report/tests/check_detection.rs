@@ -52,3 +52,13 @@ fn every_error_type_is_caught_on_a_simple_report() {
         assert!(flags.iter().any(|f| f.finding == Some(x.finding)), "{kind:?}: {:?} -> {flags:?}", x.report);
     }
 }
+
+#[test]
+fn a_bilateral_finding_reported_on_one_side_is_flagged() {
+    let l = Labeler::default();
+    let doc = findings_from_report(&l.label("FINDINGS: Small right and left pleural effusions."));
+    assert_eq!(doc.get(cxr_core::Finding::PleuralEffusion).unwrap().laterality, Some(cxr_core::Laterality::Bilateral));
+    let flags = check(&l, "FINDINGS: Small left pleural effusion.", Some(&doc)).flags;
+    assert!(flags.iter().any(|f| f.why.contains("bilateral")), "{flags:?}");
+    assert!(check(&l, "FINDINGS: Small bilateral pleural effusions.", Some(&doc)).flags.is_empty());
+}
