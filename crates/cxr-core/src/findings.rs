@@ -93,6 +93,24 @@ pub struct FindingEntry {
     pub source: Option<String>,
 }
 
+impl FindingEntry {
+    /// An entry with no descriptors.
+    pub fn new(id: impl Into<String>, finding: Finding, status: Status) -> Self {
+        FindingEntry {
+            id: id.into(),
+            finding,
+            status,
+            probability: None,
+            laterality: None,
+            location: None,
+            severity: None,
+            region: None,
+            heatmap: None,
+            source: None,
+        }
+    }
+}
+
 /// A findings document.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Findings {
@@ -124,18 +142,7 @@ impl Findings {
             .iter()
             .filter_map(|(f, l)| Status::from_label(l).map(|s| (f, s)))
             .enumerate()
-            .map(|(i, (finding, status))| FindingEntry {
-                id: format!("f{}", i + 1),
-                finding,
-                status,
-                probability: None,
-                laterality: None,
-                location: None,
-                severity: None,
-                region: None,
-                heatmap: None,
-                source: None,
-            })
+            .map(|(i, (finding, status))| FindingEntry::new(format!("f{}", i + 1), finding, status))
             .collect();
         Findings { findings, other_abnormalities: Vec::new() }
     }

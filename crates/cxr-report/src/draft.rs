@@ -188,18 +188,7 @@ fn render(t: &str, e: &FindingEntry) -> String {
 /// The template sentence stating `f` with `status` (no descriptors): the positive or uncertain sentence, or
 /// "No …." for a negative. Used by error injection to state the opposite of what a report says.
 pub fn sentence_for(f: Finding, status: Status) -> Option<String> {
-    sentence_for_entry(&FindingEntry {
-        id: String::new(),
-        finding: f,
-        status,
-        probability: None,
-        laterality: None,
-        location: None,
-        severity: None,
-        region: None,
-        heatmap: None,
-        source: None,
-    })
+    sentence_for_entry(&FindingEntry::new("", f, status))
 }
 
 /// The template sentence stating one findings entry, with its side and severity words.
