@@ -43,7 +43,8 @@ pub struct DraftArgs {
     /// With --retrieve: Tversky weight of candidate findings the query lacks.
     #[arg(long, default_value_t = 0.5)]
     pub beta: f64,
-    /// Also print the findings document used (with --from-report) and the sentence → findings links.
+    /// JSON instead of text or CSV: the findings document used and the sentence → findings links (one report),
+    /// or one object per row with the neighbours (--labels).
     #[arg(long)]
     pub json: bool,
     /// Write here (atomically) instead of standard output.
@@ -89,6 +90,7 @@ pub struct CheckArgs {
     /// The patient's sex (F or M): flags statements implausible for it.
     #[arg(long)]
     pub sex: Option<Sex>,
+    /// JSON: the flags with their sentences and the report's labels (with --inject, the corrupted reports).
     #[arg(long)]
     pub json: bool,
 }
@@ -141,35 +143,54 @@ pub fn draft_cmd(a: DraftArgs) -> Result<()> {
             }
             queries.push((rec.get(0).unwrap_or("").to_string(), Findings::from_labels(&labels)));
         }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        match retrieval {
-            None => {
-                w.write_record(["id", "findings", "impression"])?;
-                for (id, doc) in &queries {
+        // One row per query: the draft, and with --retrieve the neighbours (best first).
+        let mut rows: Vec<(String, String, String, Vec<Neighbour>)> = Vec::new();
+        let mut corpus = retrieval;
+        for (id, doc) in &queries {
+            match corpus.as_mut() {
+                None => {
                     let d = draft(doc);
-                    w.write_record([id.as_str(), &d.findings_text(), &d.impression_text()])?;
+                    rows.push((id.clone(), d.findings_text(), d.impression_text(), Vec::new()));
                 }
-            }
-            Some(mut c) => {
-                w.write_record(["id", "findings", "impression", "neighbour_id", "similarity", "neighbours"])?;
-                for (id, doc) in &queries {
+                Some(c) => {
                     let near = c.nearest(id, doc, &a);
                     let Some(best) = near.first() else { bail!("the corpus has no report to retrieve for {id}") };
                     let (f, i) = c.draft_text(best.index, doc, &labeler, a.edit);
-                    let all =
-                        near.iter().map(|n| format!("{}:{:.4}", c.ids[n.index], n.similarity)).collect::<Vec<_>>();
-                    w.write_record([
-                        id,
-                        &f,
-                        &i,
-                        &c.ids[best.index],
-                        &format!("{:.6}", best.similarity),
-                        &all.join(" "),
-                    ])?;
+                    rows.push((id.clone(), f, i, near));
                 }
             }
         }
-        return crate::output::emit(a.output.as_deref(), &w.into_inner()?);
+        let ids = |n: &Neighbour| corpus.as_ref().map_or("", |c| c.ids[n.index].as_str()).to_string();
+        let bytes = if a.json {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(id, f, i, near)| {
+                    let n: Vec<_> =
+                        near.iter().map(|n| serde_json::json!({"id": ids(n), "similarity": n.similarity})).collect();
+                    serde_json::json!({"id": id, "findings": f, "impression": i, "neighbours": n})
+                })
+                .collect();
+            let mut b = serde_json::to_vec_pretty(&v)?;
+            b.push(b'\n');
+            b
+        } else {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            if corpus.is_none() {
+                w.write_record(["id", "findings", "impression"])?;
+                for (id, f, i, _) in &rows {
+                    w.write_record([id, f, i])?;
+                }
+            } else {
+                w.write_record(["id", "findings", "impression", "neighbour_id", "similarity", "neighbours"])?;
+                for (id, f, i, near) in &rows {
+                    let all: Vec<String> = near.iter().map(|n| format!("{}:{:.4}", ids(n), n.similarity)).collect();
+                    let best = &near[0];
+                    w.write_record([id, f, i, &ids(best), &format!("{:.6}", best.similarity), &all.join(" ")])?;
+                }
+            }
+            w.into_inner()?
+        };
+        return crate::output::emit(a.output.as_deref(), &bytes);
     }
     let doc = match (&a.from, &a.from_report) {
         (Some(p), _) => read_findings(p)?,

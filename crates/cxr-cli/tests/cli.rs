@@ -857,6 +857,13 @@ fn draft_retrieve_returns_the_closest_corpus_report() {
     assert_eq!(&rows[0][5], "c:1.0000 q:1.0000");
     // Negatives match negatives: a (no effusion, heart normal) is the best for z.
     assert_eq!(&rows[1][3], "a");
+    let o =
+        cxr(&["draft", "--labels", labels.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (&v[0]["id"], &v[0]["neighbours"][0]["id"], &v[1]["neighbours"][0]["id"]),
+        (&"q".into(), &"c".into(), &"a".into())
+    );
     // Leave-one-out never returns the query's own row.
     let o = cxr(
         &["draft", "--labels", labels.to_str().unwrap(), "--retrieve", corpus.to_str().unwrap(), "--exclude-self"],
