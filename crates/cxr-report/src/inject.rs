@@ -1,5 +1,7 @@
-//! Synthetic report errors, seeded, with the truth of what changed — the error generator of report
-//! error-checking studies, so that checkers (ours included) can be measured.
+//! Synthetic report errors, seeded, with the truth of what changed — the kind of generator used to build the
+//! evaluation set of "Exploring Multimodal Large Language Models for Radiology Report Error-checking" (original
+//! MIMIC-CXR and IU X-Ray reports modified with synthetic mistakes), so that checkers, ours included, can be
+//! measured. The edit rules here are our own, written from the error types that study names.
 //!
 //! Error types ([`ErrorType`]): **negation flip** (a stated finding is negated, or a negated one stated),
 //! **laterality swap** (left ↔ right next to a finding), **finding substitution** (a stated finding's phrase
