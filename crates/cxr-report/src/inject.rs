@@ -102,6 +102,9 @@ fn capitalise(s: &str) -> String {
 /// side-specific finding for a laterality swap).
 pub fn inject(labeler: &Labeler, report: &str, kind: ErrorType, seed: u64) -> Option<Injected> {
     let r = labeler.label(report);
+    if r.empty {
+        return None; // An empty report is flagged by `check`; there is nothing to corrupt.
+    }
     let text = r.text.clone();
     let stated: Vec<&Mention> = r
         .mentions
@@ -266,5 +269,6 @@ mod tests {
         let swap = inject(&l, "FINDINGS: Small left pleural effusion.", ErrorType::LateralitySwap, 1).unwrap();
         assert_eq!(swap.new_sentence, "Small right pleural effusion.");
         assert!(inject(&l, "FINDINGS: Cardiomegaly.", ErrorType::LateralitySwap, 1).is_none());
+        assert!(ErrorType::ALL.iter().all(|&k| inject(&l, "  ", k, 1).is_none()), "empty reports are left alone");
     }
 }
