@@ -103,6 +103,9 @@ pub struct FairnessArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write an HTML page with one subgroup table per attribute (atomically).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -387,6 +390,7 @@ fn fairness_cmd(a: FairnessArgs) -> Result<()> {
     let attrs: Vec<String> = a.groups.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     let mut out = serde_json::Map::new();
     let mut table = String::new();
+    let mut sections = Vec::new();
     for attr in &attrs {
         let col = column(&data.pred, attr, &a.inputs.pred)?;
         let group_of = |row: usize| -> Option<String> {
@@ -400,6 +404,7 @@ fn fairness_cmd(a: FairnessArgs) -> Result<()> {
             }
         };
         let mut per_class = serde_json::Map::new();
+        let mut reports = Vec::new();
         let _ = writeln!(
             table,
             "\n{attr}:\n{:<20} {:>8} {:>8} {:>8}  groups (TPR / FPR / AUROC)",
@@ -421,6 +426,7 @@ fn fairness_cmd(a: FairnessArgs) -> Result<()> {
                 detail.join("  ")
             );
             per_class.insert(c.name.clone(), serde_json::to_value(&r)?);
+            reports.push((c.name.clone(), r));
         }
         // Underdiagnosis over rows labeled for every class: a finding present, every score below threshold.
         let n = data.pred.rows.len();
@@ -446,10 +452,23 @@ fn fairness_cmd(a: FairnessArgs) -> Result<()> {
             overall.map_or("—".into(), |v| format!("{v:.5}")),
             per.iter().map(|(g, v)| format!("{g} {v:.5}")).collect::<Vec<_>>().join(", ")
         );
+        if a.html.is_some() {
+            sections.push(crate::eval_html::subgroup_section(attr, &reports, (overall, &per)));
+        }
         out.insert(
             attr.clone(),
             serde_json::json!({"per_class": per_class, "underdiagnosis": {"overall": overall, "groups": per}}),
         );
+    }
+    if let Some(path) = &a.html {
+        let conventions = format!(
+            "Predictions {}; threshold {} (positive iff score >= threshold); TPR gap over groups with >= {} positives; EOD = max(TPR gap, FPR gap); age bins {:?}.",
+            a.inputs.pred.display(), a.threshold, a.min_positives, edges
+        );
+        crate::output::write_atomic(
+            path,
+            crate::eval_html::page("cxr eval fairness", &sections, &conventions).as_bytes(),
+        )?;
     }
     let bytes = if a.json {
         let v = serde_json::json!({"attributes": out, "threshold": a.threshold, "min_positives": a.min_positives, "age_bins": edges});

@@ -124,10 +124,56 @@ pub fn class_section(name: &str, scores: &[f64], labels: &[bool], bins: usize, s
     h
 }
 
+/// One attribute's subgroup table: a row per class with the gaps, then TPR / FPR / AUROC (n, positives) per
+/// group; `None` cells (undefined rates) print as a dash.
+pub fn subgroup_section(
+    attr: &str,
+    classes: &[(String, cxr_metrics::fairness::GroupReport)],
+    underdiagnosis: (Option<f64>, &std::collections::BTreeMap<String, f64>),
+) -> String {
+    let f = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.4}"));
+    let mut groups: Vec<&String> = classes.iter().flat_map(|(_, r)| r.groups.keys()).collect();
+    groups.sort();
+    groups.dedup();
+    let mut h = format!(
+        "<section><h2>Subgroups by {}</h2><table><tr><th>class</th><th>TPR gap</th><th>FPR gap</th><th>EOD</th>",
+        esc(attr)
+    );
+    for g in &groups {
+        h.push_str(&format!("<th>{}<br><small>TPR / FPR / AUROC (n, pos)</small></th>", esc(g)));
+    }
+    h.push_str("</tr>\n");
+    for (name, r) in classes {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            esc(name),
+            f(r.tpr_gap),
+            f(r.fpr_gap),
+            f(r.equalized_odds_difference)
+        ));
+        for g in &groups {
+            match r.groups.get(*g) {
+                Some(v) => {
+                    h.push_str(&format!("<td>{} / {} / {} ({}, {})</td>", f(v.tpr), f(v.fpr), f(v.auroc), v.n, v.n_pos))
+                }
+                None => h.push_str("<td>—</td>"),
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    let per: Vec<String> = underdiagnosis.1.iter().map(|(g, v)| format!("{} {v:.5}", esc(g))).collect();
+    h.push_str(&format!(
+        "</table><p>Underdiagnosis (predicted no finding among patients with one): overall {}; {}.</p></section>\n",
+        underdiagnosis.0.map_or("—".into(), |v| format!("{v:.5}")),
+        per.join(", ")
+    ));
+    h
+}
+
 /// The whole page.
 pub fn page(title: &str, sections: &[String], conventions: &str) -> String {
     let mut h = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title><style>body{{font:14px/1.4 system-ui,sans-serif;margin:2rem auto;max-width:62rem;color:#222}}.plots svg{{margin-right:.5rem}}section{{border-top:1px solid #ddd;padding-top:.5rem}}h2{{font-size:1.05rem;margin:.4rem 0}}</style></head><body><h1>{0}</h1><p>{1}</p>\n",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title><style>body{{font:14px/1.4 system-ui,sans-serif;margin:2rem auto;max-width:62rem;color:#222}}.plots svg{{margin-right:.5rem}}section{{border-top:1px solid #ddd;padding-top:.5rem}}h2{{font-size:1.05rem;margin:.4rem 0}}table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ddd;padding:2px 6px;text-align:right}}</style></head><body><h1>{0}</h1><p>{1}</p>\n",
         esc(title),
         esc(conventions)
     );

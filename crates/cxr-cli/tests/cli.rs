@@ -554,9 +554,18 @@ fn eval_classify_joins_labels_and_applies_conventions() {
 #[test]
 fn eval_fairness_and_calibrate_match_the_references() {
     let pred = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-metrics/tests/data/eval/nih_synthetic_predictions.csv.gz");
-    let o = cxr(&["eval", "fairness", "--pred", pred, "--groups", "sex,age", "--json"], None);
+    let html = tmp("fairness-html").join("fair.html");
+    let o = cxr(
+        &["eval", "fairness", "--pred", pred, "--groups", "sex,age", "--json", "--html", html.to_str().unwrap()],
+        None,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The HTML page has one subgroup table per attribute, with the JSON's numbers.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<h2>Subgroups by ").count(), 2);
+    let gap = v["attributes"]["sex"]["per_class"]["Cardiomegaly"]["tpr_gap"].as_f64().unwrap();
+    assert!(page.contains(&format!("<td>{gap:.4}</td>")), "Cardiomegaly TPR gap {gap:.4} in the page");
     let fair: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
