@@ -77,6 +77,9 @@ pub struct FindingEntry {
     pub probability: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub laterality: Option<Laterality>,
+    /// For a bilateral finding, the side that is worse ("left greater than right").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predominant_side: Option<Laterality>,
     /// Free-text location ("base", "upper lobe" …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
@@ -102,6 +105,7 @@ impl FindingEntry {
             status,
             probability: None,
             laterality: None,
+            predominant_side: None,
             location: None,
             severity: None,
             region: None,

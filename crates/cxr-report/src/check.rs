@@ -125,6 +125,26 @@ pub fn check(labeler: &Labeler, report: &str, findings: Option<&Findings>) -> Ch
                     ),
                 });
             }
+            if let Some(a) = e.predominant_side {
+                let worse = r
+                    .evidence(e.finding)
+                    .filter(|m| m.label.is_present_or_uncertain())
+                    .find_map(|m| crate::draft::predominant_side(&r, m).filter(|b| *b != a).map(|b| (m.sentence, b)));
+                if let Some((sentence, b)) = worse {
+                    flags.push(Flag {
+                        kind: FlagKind::LateralityConflict,
+                        severity: Severity::Medium,
+                        finding: Some(e.finding),
+                        span: Some(sentence),
+                        why: format!(
+                            "{}: the findings say worse on the {}, the report on the {}",
+                            e.finding,
+                            a.word(),
+                            b.word()
+                        ),
+                    });
+                }
+            }
             if let Some(a) = e.laterality.filter(|a| *a != Laterality::Bilateral) {
                 let conflict = sided.iter().find(|(_, b)| *b != a && *b != Laterality::Bilateral).copied();
                 if let Some((sentence, b)) = conflict {

@@ -75,6 +75,7 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
     for e in &mut doc.findings {
         e.source = Some("report text".into());
         let mut sides: Vec<Laterality> = Vec::new();
+        let mut predominant: Vec<Laterality> = Vec::new();
         let present = e.status.label().is_present_or_uncertain();
         for m in r.mentions.iter().filter(|m| m.finding == Some(e.finding)) {
             let agrees = m.label == e.status.label();
@@ -86,6 +87,7 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
             }
             let (side, severity) = descriptors_near(r, m, &matcher, &kinds);
             sides.extend(side);
+            predominant.extend(predominant_side(r, m));
             if agrees && e.severity.is_none() {
                 e.severity = severity;
             }
@@ -96,6 +98,13 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
             Some(_) => Some(Laterality::Bilateral),
             None => None,
         };
+        // A predominance makes the finding bilateral; one that the mentions disagree on is not recorded.
+        if let Some((first, rest)) = predominant.split_first() {
+            if rest.iter().all(|p| p == first) {
+                e.predominant_side = Some(*first);
+                e.laterality = Some(Laterality::Bilateral);
+            }
+        }
     }
     doc
 }
@@ -103,6 +112,22 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
 /// How many words from a mention a side or severity word may be to describe it ("consolidation ... in the
 /// left lower lobe" is 7 words).
 const DESCRIPTOR_WINDOW: usize = 8;
+
+/// The side a mention's sentence says is worse: "left greater than right", "on the right worse than left".
+pub fn predominant_side(r: &ReportLabels, m: &crate::Mention) -> Option<Laterality> {
+    let lower = r.text_of(m.sentence).to_ascii_lowercase();
+    let toks = tokenize(&lower, m.sentence.start);
+    let side = |w: &str| match w {
+        "left" => Some(Laterality::Left),
+        "right" => Some(Laterality::Right),
+        _ => None,
+    };
+    toks.windows(4).find_map(|w| {
+        let (a, b) = (side(w[0].text)?, side(w[3].text)?);
+        let compares = matches!(w[1].text, "greater" | "worse" | "more" | "larger") && w[2].text == "than";
+        (compares && a != b).then_some(a)
+    })
+}
 
 /// The side nearest to a mention within its sentence, and the first severity word near it.
 fn descriptors_near(
@@ -137,7 +162,8 @@ fn descriptors_near(
             _ => {}
         }
     }
-    if near_left && near_right {
+    // "Left greater than right" is bilateral too.
+    if (near_left && near_right) || predominant_side(r, m).is_some() {
         return (Some(Laterality::Bilateral), severity);
     }
     (side.map(|(_, l)| l), severity)
