@@ -14,7 +14,7 @@
 //! of a finding and raises neither. An empty report is
 //! flagged, not an error. Each flag says what, how serious, where (a span of [`CheckResult::text`]) and why.
 
-use crate::draft::findings_from_report;
+use crate::draft::{findings_from_report, mention_side as side_of, predominant_side};
 use crate::labeler::{Labeler, Mention, ReportLabels};
 use crate::sections::SectionKind;
 use crate::text::Span;
@@ -77,11 +77,6 @@ fn partial_negation(r: &ReportLabels, m: &Mention) -> bool {
     crate::rules::RuleSet::parse_list(PARTIAL).iter().any(|q| words.contains(&q.as_str()))
 }
 
-/// The side a mention's sentence names near the mention, if one.
-fn side_of(r: &ReportLabels, m: &Mention) -> Option<Laterality> {
-    crate::draft::mention_side(r, m)
-}
-
 /// Checks a report (and, when given, its agreement with a findings document).
 pub fn check(labeler: &Labeler, report: &str, findings: Option<&Findings>) -> CheckResult {
     let r = labeler.label(report);
@@ -129,7 +124,7 @@ pub fn check(labeler: &Labeler, report: &str, findings: Option<&Findings>) -> Ch
                 let worse = r
                     .evidence(e.finding)
                     .filter(|m| m.label.is_present_or_uncertain())
-                    .find_map(|m| crate::draft::predominant_side(&r, m).filter(|b| *b != a).map(|b| (m.sentence, b)));
+                    .find_map(|m| predominant_side(&r, m).filter(|b| *b != a).map(|b| (m.sentence, b)));
                 if let Some((sentence, b)) = worse {
                     flags.push(Flag {
                         kind: FlagKind::LateralityConflict,

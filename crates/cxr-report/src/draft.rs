@@ -27,7 +27,13 @@ enum Descriptor {
     Severity(String),
 }
 
-fn descriptors() -> (PhraseMatcher, Vec<Descriptor>) {
+/// The descriptor words, parsed once.
+fn descriptors() -> &'static (PhraseMatcher, Vec<Descriptor>) {
+    static TABLE: std::sync::OnceLock<(PhraseMatcher, Vec<Descriptor>)> = std::sync::OnceLock::new();
+    TABLE.get_or_init(parse_descriptors)
+}
+
+fn parse_descriptors() -> (PhraseMatcher, Vec<Descriptor>) {
     let mut m = PhraseMatcher::new();
     let mut kinds = Vec::new();
     for line in DESCRIPTORS.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()) {
@@ -52,7 +58,6 @@ fn descriptors() -> (PhraseMatcher, Vec<Descriptor>) {
 /// laterality and severity read near the mentions that agree with the final label (nearest side word within a few words;
 /// severity from the first mention naming one).
 pub fn findings_from_report(r: &ReportLabels) -> Findings {
-    let (matcher, kinds) = descriptors();
     let mut doc = Findings::from_labels(&r.labels);
     // Other abnormalities; adjacent hits on one phrase ("calcified" + "granuloma") become one term.
     let mut spans: Vec<crate::text::Span> = Vec::new();
@@ -85,11 +90,11 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
             if !(agrees || possible) {
                 continue;
             }
-            let (side, severity) = descriptors_near(r, m, &matcher, &kinds);
-            sides.extend(side);
-            predominant.extend(predominant_side(r, m));
+            let near = descriptors_near(r, m);
+            sides.extend(near.side);
+            predominant.extend(near.predominant);
             if agrees && e.severity.is_none() {
-                e.severity = severity;
+                e.severity = near.severity;
             }
         }
         // Mentions naming different sides ("left effusion ... right effusion") describe both sides.
@@ -113,35 +118,25 @@ pub fn findings_from_report(r: &ReportLabels) -> Findings {
 /// left lower lobe" is 7 words).
 const DESCRIPTOR_WINDOW: usize = 8;
 
-/// The side a mention's sentence says is worse: "left greater than right", "on the right worse than left".
-pub fn predominant_side(r: &ReportLabels, m: &crate::Mention) -> Option<Laterality> {
-    let lower = r.text_of(m.sentence).to_ascii_lowercase();
-    let toks = tokenize(&lower, m.sentence.start);
-    let side = |w: &str| match w {
-        "left" => Some(Laterality::Left),
-        "right" => Some(Laterality::Right),
-        _ => None,
-    };
-    toks.windows(4).find_map(|w| {
-        let (a, b) = (side(w[0].text)?, side(w[3].text)?);
-        let compares = matches!(w[1].text, "greater" | "worse" | "more" | "larger") && w[2].text == "than";
-        (compares && a != b).then_some(a)
-    })
+/// What a mention's sentence says about it: its side (the nearest side word; "right and left" or a
+/// predominance is bilateral), the worse side of a predominance ("left greater than right"), and the first
+/// severity word within 5 words.
+#[derive(Debug, Default)]
+struct Descriptors {
+    side: Option<Laterality>,
+    predominant: Option<Laterality>,
+    severity: Option<String>,
 }
 
-/// The side nearest to a mention within its sentence, and the first severity word near it.
-fn descriptors_near(
-    r: &ReportLabels,
-    m: &crate::Mention,
-    matcher: &PhraseMatcher,
-    kinds: &[Descriptor],
-) -> (Option<Laterality>, Option<String>) {
+fn descriptors_near(r: &ReportLabels, m: &crate::Mention) -> Descriptors {
+    let (matcher, kinds) = descriptors();
     let lower = r.text_of(m.sentence).to_ascii_lowercase();
     let toks = tokenize(&lower, m.sentence.start);
     let mut found = Vec::new();
     matcher.find_all(&toks, &mut found);
     let at = toks.iter().position(|t| t.span.start >= m.span.start).unwrap_or(0);
-    let (mut side, mut severity): (Option<(usize, Laterality)>, Option<String>) = (None, None);
+    let mut out = Descriptors::default();
+    let mut nearest: Option<(usize, Laterality)> = None;
     // "Right and left pleural effusions": both sides right next to one mention make it bilateral.
     let (mut near_left, mut near_right) = (false, false);
     for f in found {
@@ -149,30 +144,44 @@ fn descriptors_near(
         if dist > DESCRIPTOR_WINDOW {
             continue;
         }
-        if dist <= 3 {
-            match &kinds[f.id] {
-                Descriptor::Laterality(Laterality::Left) => near_left = true,
-                Descriptor::Laterality(Laterality::Right) => near_right = true,
-                _ => {}
-            }
-        }
         match &kinds[f.id] {
-            Descriptor::Laterality(l) if side.is_none_or(|(d, _)| dist < d) => side = Some((dist, *l)),
-            Descriptor::Severity(s) if severity.is_none() && dist <= 5 => severity = Some(s.clone()),
-            _ => {}
+            Descriptor::Laterality(l) => {
+                near_left |= dist <= 3 && *l == Laterality::Left;
+                near_right |= dist <= 3 && *l == Laterality::Right;
+                if nearest.is_none_or(|(d, _)| dist < d) {
+                    nearest = Some((dist, *l));
+                }
+            }
+            Descriptor::Severity(s) if out.severity.is_none() && dist <= 5 => out.severity = Some(s.clone()),
+            Descriptor::Severity(_) => {}
         }
     }
-    // "Left greater than right" is bilateral too.
-    if (near_left && near_right) || predominant_side(r, m).is_some() {
-        return (Some(Laterality::Bilateral), severity);
-    }
-    (side.map(|(_, l)| l), severity)
+    let word_side = |w: &str| match w {
+        "left" => Some(Laterality::Left),
+        "right" => Some(Laterality::Right),
+        _ => None,
+    };
+    out.predominant = toks.windows(4).find_map(|w| {
+        let (a, b) = (word_side(w[0].text)?, word_side(w[3].text)?);
+        let compares = matches!(w[1].text, "greater" | "worse" | "more" | "larger") && w[2].text == "than";
+        (compares && a != b).then_some(a)
+    });
+    out.side = if (near_left && near_right) || out.predominant.is_some() {
+        Some(Laterality::Bilateral)
+    } else {
+        nearest.map(|(_, l)| l)
+    };
+    out
 }
 
 /// The side a sentence gives one mention ("Small left pleural effusion" → left), if any.
 pub fn mention_side(r: &ReportLabels, m: &crate::Mention) -> Option<Laterality> {
-    let (matcher, kinds) = descriptors();
-    descriptors_near(r, m, &matcher, &kinds).0
+    descriptors_near(r, m).side
+}
+
+/// The side a mention's sentence says is worse: "left greater than right", "on the right worse than left".
+pub fn predominant_side(r: &ReportLabels, m: &crate::Mention) -> Option<Laterality> {
+    descriptors_near(r, m).predominant
 }
 
 struct Template {
@@ -182,7 +191,13 @@ struct Template {
     negative: String,
 }
 
-fn templates() -> (Vec<Template>, String, String) {
+/// The templates and the normal-study sentences, parsed once.
+fn templates() -> &'static (Vec<Template>, String, String) {
+    static TABLE: std::sync::OnceLock<(Vec<Template>, String, String)> = std::sync::OnceLock::new();
+    TABLE.get_or_init(parse_templates)
+}
+
+fn parse_templates() -> (Vec<Template>, String, String) {
     let mut out = Vec::new();
     let (mut normal_f, mut normal_i) = (String::new(), String::new());
     for line in TEMPLATES.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -219,8 +234,7 @@ pub fn sentence_for(f: Finding, status: Status) -> Option<String> {
 
 /// The template sentence stating one findings entry, with its side and severity words.
 pub fn sentence_for_entry(e: &FindingEntry) -> Option<String> {
-    let (tpl, _, _) = templates();
-    let t = tpl.into_iter().find(|t| t.finding == e.finding)?;
+    let t = templates().0.iter().find(|t| t.finding == e.finding)?;
     Some(match e.status {
         Status::Positive => render(&t.positive, e),
         Status::Uncertain => render(&t.uncertain, e),
@@ -280,7 +294,7 @@ pub fn draft(doc: &Findings) -> Draft {
         findings: vec![e.id.clone()],
         regions: e.region.into_iter().collect(),
     };
-    for t in &tpl {
+    for t in tpl {
         for e in doc.findings.iter().filter(|e| e.finding == t.finding) {
             match e.status {
                 Status::Positive => {
@@ -332,9 +346,9 @@ pub fn draft(doc: &Findings) -> Draft {
     let nf_ids: Vec<String> =
         doc.findings.iter().filter(|e| e.finding == Finding::NoFinding).map(|e| e.id.clone()).collect();
     if !abnormal {
-        findings.insert(0, DraftSentence { text: normal_f, findings: nf_ids.clone(), regions: vec![] });
+        findings.insert(0, DraftSentence { text: normal_f.clone(), findings: nf_ids.clone(), regions: vec![] });
         impression.retain(|s| !s.findings.is_empty());
-        impression.insert(0, DraftSentence { text: normal_i, findings: nf_ids, regions: vec![] });
+        impression.insert(0, DraftSentence { text: normal_i.clone(), findings: nf_ids, regions: vec![] });
     }
     Draft { findings, impression }
 }
