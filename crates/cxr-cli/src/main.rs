@@ -7,6 +7,7 @@ mod drr;
 mod eval;
 mod eval_html;
 mod eval_maps;
+mod ingest;
 mod label;
 mod output;
 mod reports;
@@ -15,7 +16,8 @@ mod score;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Chest X-ray AI toolkit: label reports, and more as capabilities land. Offline, CPU only.
+/// Chest X-ray AI toolkit: ingest radiographs, label/draft/check reports, score, evaluate, synthesise DRRs.
+/// Offline, CPU only.
 #[derive(Debug, Parser)]
 #[command(name = "cxr", version, about, propagate_version = true)]
 struct Cli {
@@ -33,6 +35,10 @@ enum Command {
     Draft(draft_check::DraftArgs),
     /// Check a report against findings and against itself (missed, unsupported, contradictions, laterality).
     Check(draft_check::CheckArgs),
+    /// Describe radiograph files (DICOM/PNG/JPEG/.npy): syntax, LUTs that will be applied, spacing, view.
+    Inspect(ingest::InspectArgs),
+    /// Convert a folder of radiographs to model-ready PNG/JPEG with a metadata table (resumable, parallel).
+    Convert(ingest::ConvertArgs),
     /// Digitally reconstructed radiographs (and anatomy masks) from CT volumes.
     Drr(drr::DrrArgs),
     /// Model evaluation from prediction files (AUROC with CIs, AP, thresholds, calibration).
@@ -42,12 +48,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Third-party pixel decoders may panic on corrupt files; cxr-io catches those panics and reports the file
+    // as damaged, so their raw panic message would only be noise. Everything else reports as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_decoder = info.location().is_some_and(|l| l.file().contains("dicom-transfer-syntax-registry"));
+        if !in_decoder {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Label(a) => label::run(a),
         Command::Score(a) => score::run(a),
         Command::Draft(a) => draft_check::draft_cmd(a),
         Command::Check(a) => draft_check::check_cmd(a),
+        Command::Inspect(a) => ingest::inspect(a),
+        Command::Convert(a) => ingest::convert(a),
         Command::Drr(a) => drr::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Demo(a) => demo::run(a),

@@ -917,3 +917,148 @@ fn check_flags_statements_implausible_for_age_and_sex() {
     let o = cxr(&["check", "--report", r.to_str().unwrap(), "--age", "200"], None);
     assert!(!o.status.success() && text(&o.stderr).contains("between 0 and 130"));
 }
+
+fn dicom_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../cxr-io/tests/data/dicom").join(name)
+}
+
+#[test]
+fn inspect_describes_what_will_be_decoded() {
+    let rg1 = dicom_fixture("RG1_J2KI.dcm");
+    let o = cxr(&["inspect", rg1.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    for want in ["JPEG 2000 Image Compression", "MONOCHROME1, 15 of 16 bits", "inverted for display   yes", "PA / –"]
+    {
+        assert!(out.contains(want), "{want} missing from:\n{out}");
+    }
+    assert!(!out.contains("patient"), "identifiers are shown only with --identifiers");
+    let o = cxr(&["inspect", "--json", "--window-center", "100", "--window-width", "50", rg1.to_str().unwrap()], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["voi_applied"], "window LINEAR centre 100 width 50 (given by the user)");
+    assert_eq!(v[0]["view_position"], "PA");
+    // A missing window index, an unsupported syntax and a non-image each fail clearly.
+    let o = cxr(&["inspect", "--window", "3", rg1.to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("matches none"), "{}", text(&o.stderr));
+    let o = cxr(&["inspect", dicom_fixture("JPGExtended.dcm").to_str().unwrap()], None);
+    assert!(text(&o.stdout).contains("NOT decodable"));
+    let o = cxr(&["inspect", dicom_fixture("PROVENANCE.md").to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("PROVENANCE.md"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn convert_mirrors_folders_records_metadata_and_resumes() {
+    let d = tmp("convert");
+    let input = d.join("in");
+    std::fs::create_dir_all(input.join("p1/s1")).unwrap();
+    std::fs::copy(dicom_fixture("RG1_J2KI.dcm"), input.join("p1/s1/chest.dcm")).unwrap();
+    std::fs::copy(dicom_fixture("CT_small.dcm"), input.join("p1/ct")).unwrap(); // no extension
+    std::fs::copy(dicom_fixture("MR_truncated.dcm"), input.join("broken.dcm")).unwrap();
+    std::fs::write(input.join("notes.txt"), "not an image").unwrap();
+    let out = d.join("out");
+    let args = |extra: &[&str]| {
+        let mut a = vec!["convert", input.to_str().unwrap(), out.to_str().unwrap(), "--size", "64", "-q"];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| cxr(&a.iter().map(String::as_str).collect::<Vec<_>>(), None);
+
+    // Without --keep-going the broken file stops the run with a clear error and no table.
+    let o = run(args(&[]));
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("broken.dcm") && err.contains("--keep-going"), "{err}");
+    assert!(!out.join("metadata.csv").exists());
+
+    let o = run(args(&["--keep-going", "--json"]));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["ignored_non_images"], 1);
+    let png = out.join("p1/s1/chest.png");
+    let img = cxr_io::radiograph::read_radiograph(&png, &Default::default()).unwrap();
+    assert_eq!((img.stored.width, img.stored.height), (60, 64)); // 1841 × 1955, longer side 64
+    assert!(out.join("p1/ct.png").exists());
+    let table = std::fs::read_to_string(out.join("metadata.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let head = rdr.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    let chest = rows.iter().find(|r| &r[col("input")] == "p1/s1/chest.dcm").unwrap();
+    assert_eq!(&chest[col("status")], "ok");
+    assert_eq!(&chest[col("view_position")], "PA");
+    assert_eq!(&chest[col("transfer_syntax_uid")], "1.2.840.10008.1.2.4.91");
+    assert!(chest[col("voi")].starts_with("window LINEAR"));
+    let ct = rows.iter().find(|r| &r[col("input")] == "p1/ct").unwrap();
+    assert!(!ct[col("patient_id")].is_empty(), "identifiers kept without --deidentify");
+    assert!(ct[col("output_spacing_row_mm")].parse::<f64>().unwrap() > 0.0);
+    assert!(rows.iter().any(|r| r[col("status")].starts_with("failed:")));
+
+    // Rerun: finished outputs are skipped; --deidentify drops identifiers and pseudonymises UIDs.
+    let o = run(args(&["--keep-going", "--deidentify"]));
+    assert!(o.status.success());
+    let table = std::fs::read_to_string(out.join("metadata.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let ct = rows.iter().find(|r| &r[col("input")] == "p1/ct").unwrap();
+    assert_eq!(&ct[col("status")], "exists");
+    assert_eq!(&ct[col("patient_id")], "");
+    assert!(ct[col("study_uid")].starts_with("anon-"));
+    // No temporary files are left behind anywhere.
+    let mut stack = vec![out.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            assert!(!p.to_string_lossy().ends_with(".tmp"), "{}", p.display());
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+}
+
+#[test]
+fn convert_formats_bit_depths_and_bad_requests() {
+    let d = tmp("convert2");
+    let input = d.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(dicom_fixture("CT_small.dcm"), input.join("a.dcm")).unwrap();
+    // Output inside the input folder is never read back as input.
+    let out = input.join("out");
+    let (i, o16) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let o = cxr(&["convert", i, o16, "--bits", "16", "-q", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = cxr(&["convert", i, o16, "--bits", "16", "-q", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["converted"].as_u64(), v["skipped_existing"].as_u64()), (Some(0), Some(1)));
+    let png16 = cxr_io::radiograph::read_radiograph(&out.join("a.png"), &Default::default()).unwrap();
+    assert_eq!(png16.info.bits_stored, 16);
+    assert_eq!(*png16.stored.pixels.iter().max().unwrap(), 65535); // min–max spans the full range
+                                                                   // The 16-bit PNG converts on to a JPEG.
+    let jpg_out = d.join("jpg");
+    let o = cxr(
+        &["convert", out.join("a.png").to_str().unwrap(), jpg_out.to_str().unwrap(), "--format", "jpg", "-q"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let jpg = cxr_io::radiograph::read_radiograph(&jpg_out.join("a.jpg"), &Default::default()).unwrap();
+    assert_eq!((jpg.stored.width, jpg.stored.height), (128, 128));
+    let bad_out = d.join("bad");
+    for bad in [
+        vec!["--bits", "16", "--format", "jpg"],
+        vec!["--bits", "12"],
+        vec!["--size", "0"],
+        vec!["--fit", "square"],
+        vec!["--equalize", "clahe", "--bits", "16"],
+    ] {
+        let mut a = vec!["convert", i, bad_out.to_str().unwrap()];
+        a.extend(bad.iter());
+        let o = cxr(&a, None);
+        assert!(!o.status.success(), "{bad:?} should fail");
+        assert!(!text(&o.stderr).is_empty());
+    }
+    let empty = tmp("convert-empty");
+    let o = cxr(&["convert", empty.to_str().unwrap(), d.join("x").to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("no DICOM, PNG, JPEG"), "{}", text(&o.stderr));
+}

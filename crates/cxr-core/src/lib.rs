@@ -7,6 +7,7 @@
 //! * [`Label`] — the CheXpert label values: 1 positive, 0 negative, −1 uncertain, blank not mentioned.
 //! * [`FindingLabels`] — one label per finding, i.e. one row of a CheXpert-style label file.
 //! * [`Findings`] — a structured findings document (status, laterality, severity, region, source per finding).
+//! * [`image`] — [`Image2`], a grey radiograph, and the DICOM pixel transforms ([`PixelTransforms`]) to display it.
 //! * [`Volume`] — a 3-D scalar volume with its affine (world mm from voxel indices) and provenance.
 //! * [`hash`] — a fast hasher for short keys (words, n-grams), shared by the text crates.
 //!
@@ -22,11 +23,13 @@
 mod finding;
 pub mod findings;
 pub mod hash;
+pub mod image;
 mod label;
 pub mod rng;
 pub mod volume;
 
 pub use finding::{Finding, ParseFindingError};
 pub use findings::{FindingEntry, Findings, Laterality, Status};
+pub use image::{Image2, PixelTransforms};
 pub use label::{FindingLabels, Label, ParseLabelError};
 pub use volume::{Affine, Volume};

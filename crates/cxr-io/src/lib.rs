@@ -1,5 +1,6 @@
 //! # cxr-io — readers and writers
 //!
+//! * [`radiograph`] — radiographs from DICOM ([`dicom`]), PNG, JPEG or `.npy`: stored values + display transforms.
 //! * [`nifti`] — NIfTI-1 volumes (`.nii`, `.nii.gz`): header, scaling, sform/qform geometry.
 //! * [`metaimage`] — MetaImage volumes (`.mha`, `.mhd` + raw), ITK's LPS geometry converted to RAS.
 //! * [`read_volume`] — either, chosen by file name.
@@ -10,11 +11,13 @@
 //!
 //! Readers return [`IoError`], which names the file, the problem and what to do about it.
 
+pub mod dicom;
 pub mod grid;
 pub mod metaimage;
 pub mod nifti;
 pub mod npy;
 pub mod png16;
+pub mod radiograph;
 
 use std::path::{Path, PathBuf};
 

@@ -29,6 +29,13 @@ pub fn write_png16(path: &Path, width: usize, height: usize, pixels: &[u16]) -> 
     crate::write_atomic(path, &png)
 }
 
+/// Writes an 8-bit grey PNG (row-major `width × height`) atomically.
+pub fn write_png8(path: &Path, width: usize, height: usize, pixels: &[u8]) -> Result<(), IoError> {
+    let png = encode(width, height, png::ColorType::Grayscale, png::BitDepth::Eight, pixels)
+        .map_err(|e| IoError::format(path, e))?;
+    crate::write_atomic(path, &png)
+}
+
 /// Writes an 8-bit RGB PNG atomically.
 pub fn write_png_rgb8(path: &Path, width: usize, height: usize, rgb: &[u8]) -> Result<(), IoError> {
     let png =
