@@ -1,27 +1,28 @@
 #!/usr/bin/env bash
 # Bulk DICOM → 512 px 8-bit PNG: cxr convert vs a pydicom 3.0.2 + Pillow script, same folder, same run.
-# The folder holds COPIES (hard links) of the pydicom-data radiographs and CTs, cycled to N images (≥ 2,000),
-# in two groups reported separately: uncompressed and JPEG 2000. Also checks that `--pillow-exact` output
+# The folders hold copies (hard links) of the pydicom-data radiographs and CTs, cycled: N_UNC uncompressed
+# images (default 2,000) and N_J2K JPEG 2000 images (default 200; decoding dominates there), reported separately. Also checks that `--pillow-exact` output
 # equals the peer's PNGs pixel for pixel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-2000}
+N_UNC=${N_UNC:-2000}
+N_J2K=${N_J2K:-200}
 [ -d bench/.venv-convert ] || python3 -m venv bench/.venv-convert
 bench/.venv-convert/bin/python -m pip install -q pydicom==3.0.2 pydicom-data==1.0.0 numpy pillow pylibjpeg pylibjpeg-openjpeg
 DATA=$(bench/.venv-convert/bin/python -c 'import os,site;print(os.path.join(site.getsitepackages()[0],"data_store","data"))')
 cargo build --release -q -p cxr-cli
 W=bench/out/convert; rm -rf "$W"; mkdir -p "$W"
-make_set() { # name, files…
-  local name=$1; shift; mkdir -p "$W/$name"; local i=0
-  while [ $i -lt $((N / 2)) ]; do
-    for f in "$@"; do [ $i -lt $((N / 2)) ] || break; ln "$DATA/$f.dcm" "$W/$name/$(printf %05d $i)_$f.dcm" 2>/dev/null || cp "$DATA/$f.dcm" "$W/$name/$(printf %05d $i)_$f.dcm"; i=$((i + 1)); done
+make_set() { # name, count, files…
+  local name=$1 n=$2; shift 2; mkdir -p "$W/$name"; local i=0
+  while [ $i -lt "$n" ]; do
+    for f in "$@"; do [ $i -lt "$n" ] || break; ln "$DATA/$f.dcm" "$W/$name/$(printf %05d $i)_$f.dcm" 2>/dev/null || cp "$DATA/$f.dcm" "$W/$name/$(printf %05d $i)_$f.dcm"; i=$((i + 1)); done
   done
 }
-make_set uncompressed RG1_UNCR RG3_UNCR 693_UNCR
-make_set j2k RG1_J2KI RG3_J2KI 693_J2KR RG1_J2KR RG3_J2KR
+make_set uncompressed "$N_UNC" RG1_UNCR RG3_UNCR 693_UNCR
+make_set j2k "$N_J2K" RG1_J2KI RG3_J2KI 693_J2KR RG1_J2KR RG3_J2KR
 cat "$W"/uncompressed/* "$W"/j2k/* > /dev/null # warm the page cache for both
 for set in uncompressed j2k; do
-  echo "== $set: $((N / 2)) images"
+  echo "== $set: $(ls "$W/$set" | wc -l) images"
   peer=$(bench/.venv-convert/bin/python bench/convert_peer.py "$W/$set" "$W/peer_$set" 512)
   echo "pydicom+Pillow: $peer"
   for t in 1 2; do

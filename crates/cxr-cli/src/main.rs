@@ -1,6 +1,7 @@
 //! `cxr` — the cxrkit command-line tool. A thin shell: argument parsing, input/output formats and progress;
 //! the work is done by the domain crates.
 
+mod datasets;
 mod demo;
 mod draft_check;
 mod drr;
@@ -39,6 +40,8 @@ enum Command {
     Inspect(ingest::InspectArgs),
     /// Convert a folder of radiographs to model-ready PNG/JPEG with a metadata table (resumable, parallel).
     Convert(ingest::ConvertArgs),
+    /// Public datasets' label files harmonised to one schema; splits and statistics.
+    Datasets(datasets::DatasetsArgs),
     /// Digitally reconstructed radiographs (and anatomy masks) from CT volumes.
     Drr(drr::DrrArgs),
     /// Model evaluation from prediction files (AUROC with CIs, AP, thresholds, calibration).
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Check(a) => draft_check::check_cmd(a),
         Command::Inspect(a) => ingest::inspect(a),
         Command::Convert(a) => ingest::convert(a),
+        Command::Datasets(a) => datasets::run(a),
         Command::Drr(a) => drr::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Demo(a) => demo::run(a),

@@ -1062,3 +1062,68 @@ fn convert_formats_bit_depths_and_bad_requests() {
     let o = cxr(&["convert", empty.to_str().unwrap(), d.join("x").to_str().unwrap()], None);
     assert!(!o.status.success() && text(&o.stderr).contains("no DICOM, PNG, JPEG"), "{}", text(&o.stderr));
 }
+
+fn dataset_excerpt(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../cxr-data/tests/data").join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn datasets_harmonize_stats_and_split() {
+    let o = cxr(&["datasets", "list"], None);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("padchest — PadChest") && text(&o.stdout).contains("licence"));
+    let d = tmp("datasets");
+    let out = d.join("all.csv");
+    let nih = format!("nih={}", dataset_excerpt("nih_excerpt.csv.gz"));
+    let vindr = format!("vindr={}", dataset_excerpt("vindr_excerpt.csv.gz"));
+    let o = cxr(&["datasets", "harmonize", &nih, &vindr, "-o", out.to_str().unwrap(), "-q"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = std::fs::read_to_string(&out).unwrap();
+    let mut rdr = csv::Reader::from_reader(table.as_bytes());
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        &head[..9],
+        ["dataset", "image_id", "patient_id", "study_id", "view", "sex", "age", "split", "Atelectasis"]
+    );
+    assert_eq!(head[8 + 17], "Enlarged Cardiomediastinum");
+    assert!(head.contains(&"Aortic enlargement".to_string()), "VinDr's extra labels follow the 18");
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 4000 + 800);
+    let ecm = head.iter().position(|h| h == "Enlarged Cardiomediastinum").unwrap();
+    assert!(rows.iter().all(|r| r[ecm].is_empty()), "neither dataset labels it");
+
+    let o = cxr(&["datasets", "stats", &nih, "--txv-defaults", "--json", "-q"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["images"], 1034); // torchxrayvision's count on this excerpt
+    assert_eq!(v[0]["views"]["PA"], 1034);
+
+    let split = d.join("split.csv");
+    let o = cxr(
+        &["datasets", "split", out.to_str().unwrap(), "--seed", "3", "-o", split.to_str().unwrap(), "--json"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(s["train"].as_u64().unwrap() + s["valid"].as_u64().unwrap() + s["test"].as_u64().unwrap(), 4800);
+    let t = std::fs::read_to_string(&split).unwrap();
+    let mut rdr = csv::Reader::from_reader(t.as_bytes());
+    let h = rdr.headers().unwrap().clone();
+    let (pc, sc) =
+        (h.iter().position(|x| x == "patient_id").unwrap(), h.iter().position(|x| x == "assigned_split").unwrap());
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        if !r[pc].is_empty() {
+            let prev = seen.entry(r[pc].to_string()).or_insert_with(|| r[sc].to_string());
+            assert_eq!(prev, &r[sc], "patient {} in two splits", &r[pc]);
+        }
+    }
+
+    // Bad specs and files.
+    let o = cxr(&["datasets", "stats", "nhi=x.csv"], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("unknown dataset 'nhi'"));
+    let o = cxr(&["datasets", "stats", &format!("chexpert={}", dataset_excerpt("nih_excerpt.csv.gz"))], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("missing column(s)"), "{}", text(&o.stderr));
+    let o = cxr(&["datasets", "split", dataset_excerpt("nih_excerpt.csv.gz").as_str()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("cxr datasets harmonize"), "{}", text(&o.stderr));
+}
