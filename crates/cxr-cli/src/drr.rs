@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct DrrArgs {
-    /// A CT volume (.nii, .nii.gz, .mha, .mhd) or a folder of them.
+    /// A CT volume (.nii, .nii.gz, .mha, .mhd), a folder of them, or a folder of DICOM slices (one series).
     pub input: PathBuf,
+    /// The Series Instance UID to read when the DICOM folder holds several series.
+    #[arg(long)]
+    pub series: Option<String>,
     /// Output folder (created if missing).
     #[arg(short, long)]
     pub out: PathBuf,
@@ -258,7 +261,8 @@ pub fn run(a: DrrArgs) -> Result<()> {
     if !(a.fov > 0.0 && a.sdd > 200.0) {
         bail!("--fov must be positive and --sdd above 200 mm (the source sits SDD - 200 mm from the volume centre)");
     }
-    let inputs: Vec<PathBuf> = if a.input.is_dir() {
+    let dicom_series = cxr_io::dicom_series::is_dicom_series_dir(&a.input);
+    let inputs: Vec<PathBuf> = if a.input.is_dir() && !dicom_series {
         let mut v: Vec<PathBuf> = std::fs::read_dir(&a.input)
             .with_context(|| format!("cannot list {}", a.input.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -289,7 +293,13 @@ pub fn run(a: DrrArgs) -> Result<()> {
     let mut rendered = Vec::new();
     for ct_path in &inputs {
         let result = (|| -> Result<Vec<serde_json::Value>> {
-            let ct = read_volume(ct_path)?;
+            let ct = if ct_path.is_dir() {
+                let (v, report) = cxr_io::dicom_series::read_dicom_series(ct_path, a.series.as_deref())?;
+                warnings.extend(report.notes.iter().map(|n| format!("{}: {n}", ct_path.display())));
+                v
+            } else {
+                read_volume(ct_path)?
+            };
             let labels = match &a.labels {
                 None => None,
                 Some(l) if l.is_dir() => {

@@ -526,7 +526,13 @@ impl Job<'_> {
                 read_radiograph(input, &opts).map(|r| r.info)
             };
             match info {
-                Ok(info) => fill_row(&mut row, format, &info, self.args.deidentify),
+                Ok(info) => {
+                    fill_row(&mut row, format, &info, self.args.deidentify);
+                    // The finished output's size (from its header) gives the output columns.
+                    if let Some((w, h)) = cxr_io::radiograph::image_size(&out) {
+                        self.fill_output_geometry(&mut row, &info, w, h);
+                    }
+                }
                 Err(e) => row.status = format!("failed: {e}"),
             }
             if row.status.is_empty() {
@@ -539,6 +545,22 @@ impl Job<'_> {
             Err(e) => row.status = format!("failed: {e:#}"),
         }
         row
+    }
+
+    /// Output size and spacing columns for an output of `w × h`, made from an input described by `info`.
+    fn fill_output_geometry(&self, row: &mut Row, info: &DicomInfo, w: usize, h: usize) {
+        row.output_rows = h.to_string();
+        row.output_columns = w.to_string();
+        let (iw, ih) = (info.columns as f64, info.rows as f64);
+        let (sw, sh) = match self.prep.fit {
+            Fit::Crop => (iw.min(ih), iw.min(ih)),
+            Fit::Pad => (iw.max(ih), iw.max(ih)),
+            Fit::Longer | Fit::Stretch => (iw, ih),
+        };
+        if let Some((sp, _)) = info.patient_spacing() {
+            row.output_spacing_row_mm = format!("{:.6}", sp[0] * sh / h.max(1) as f64);
+            row.output_spacing_col_mm = format!("{:.6}", sp[1] * sw / w.max(1) as f64);
+        }
     }
 
     fn convert_pixels(&self, input: &Path, out: &Path, opts: &ReadOptions, row: &mut Row) -> Result<()> {

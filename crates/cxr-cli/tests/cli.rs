@@ -1003,6 +1003,7 @@ fn convert_mirrors_folders_records_metadata_and_resumes() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let ct = rows.iter().find(|r| &r[col("input")] == "p1/ct").unwrap();
     assert_eq!(&ct[col("status")], "exists");
+    assert!(ct[col("output_spacing_row_mm")].parse::<f64>().unwrap() > 0.0, "finished outputs keep their geometry");
     assert_eq!(&ct[col("patient_id")], "");
     assert!(ct[col("study_uid")].starts_with("anon-"));
     // No temporary files are left behind anywhere.

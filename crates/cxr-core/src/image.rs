@@ -64,6 +64,14 @@ pub enum ModalityLut {
 impl ModalityLut {
     /// The identity (no Rescale tags, no LUT).
     pub const IDENTITY: ModalityLut = ModalityLut::Rescale { slope: 1.0, intercept: 0.0 };
+
+    /// One stored value through the LUT (PS3.3 §C.11.1).
+    pub fn apply(&self, stored: f64) -> f64 {
+        match self {
+            ModalityLut::Rescale { slope, intercept } => stored * slope + intercept,
+            ModalityLut::Table(t) => t.lookup(stored) as f64,
+        }
+    }
 }
 
 /// The VOI LUT Function (0028,1056) of a window.

@@ -12,14 +12,8 @@ use cxr_core::image::{Image2, Lut, ModalityLut, Voi, Window, WindowFunction};
 /// Applies the Modality LUT to stored values.
 pub fn modality(stored: &Image2<i32>, lut: &ModalityLut) -> Image2<f32> {
     match lut {
-        ModalityLut::Rescale { slope, intercept } => {
-            if *slope == 1.0 && *intercept == 0.0 {
-                stored.map(|v| v as f32)
-            } else {
-                stored.map(|v| (v as f64 * slope + intercept) as f32)
-            }
-        }
-        ModalityLut::Table(t) => stored.map(|v| t.lookup(v as f64) as f32),
+        ModalityLut::Rescale { slope, intercept } if *slope == 1.0 && *intercept == 0.0 => stored.map(|v| v as f32),
+        m => stored.map(|v| m.apply(v as f64) as f32),
     }
 }
 

@@ -1,6 +1,7 @@
 //! # cxr-io — readers and writers
 //!
 //! * [`radiograph`] — radiographs from DICOM ([`dicom`]), PNG, JPEG or `.npy`: stored values + display transforms.
+//! * [`dicom_series`] — CT volumes from a folder of DICOM slices (sorted along the normal, tilt and uneven spacing handled).
 //! * [`nifti`] — NIfTI-1 volumes (`.nii`, `.nii.gz`): header, scaling, sform/qform geometry.
 //! * [`metaimage`] — MetaImage volumes (`.mha`, `.mhd` + raw), ITK's LPS geometry converted to RAS.
 //! * [`read_volume`] — either, chosen by file name.
@@ -12,6 +13,7 @@
 //! Readers return [`IoError`], which names the file, the problem and what to do about it.
 
 pub mod dicom;
+pub mod dicom_series;
 pub mod grid;
 pub mod metaimage;
 pub mod nifti;
@@ -59,8 +61,13 @@ pub fn is_volume_file(path: &Path) -> bool {
     [".nii", ".nii.gz", ".mha", ".mhd"].iter().any(|e| n.ends_with(e))
 }
 
-/// Reads a CT or label volume: NIfTI-1 (`.nii`, `.nii.gz`) or MetaImage (`.mha`, `.mhd`), by file name.
+/// Reads a CT or label volume: NIfTI-1 (`.nii`, `.nii.gz`) or MetaImage (`.mha`, `.mhd`), by file name, or a
+/// folder of DICOM slices of one series (its notes — tilt, uneven spacing — are dropped here; call
+/// [`dicom_series::read_dicom_series`] to get them).
 pub fn read_volume(path: &Path) -> Result<cxr_core::Volume<f32>, IoError> {
+    if path.is_dir() {
+        return dicom_series::read_dicom_series(path, None).map(|(v, _)| v);
+    }
     let n = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if n.ends_with(".mha") || n.ends_with(".mhd") {
         metaimage::read_metaimage(path)

@@ -266,3 +266,21 @@ pub fn write_jpeg_grey(path: &Path, width: usize, height: usize, pixels: &[u8], 
         .map_err(|e| IoError::format(path, format!("JPEG encoding failed ({e})")))?;
     crate::write_atomic(path, &out)
 }
+
+/// The size (width, height) of a PNG or JPEG from its header, without decoding the pixels.
+pub fn image_size(path: &Path) -> Option<(usize, usize)> {
+    match detect_format(path)? {
+        Format::Png => {
+            let file = std::fs::File::open(path).ok()?;
+            let reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().ok()?;
+            Some((reader.info().width as usize, reader.info().height as usize))
+        }
+        Format::Jpeg => {
+            let file = std::fs::File::open(path).ok()?;
+            let mut dec = jpeg_decoder::Decoder::new(std::io::BufReader::new(file));
+            dec.read_info().ok()?;
+            dec.info().map(|i| (i.width as usize, i.height as usize))
+        }
+        _ => None,
+    }
+}
