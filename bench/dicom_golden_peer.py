@@ -1,5 +1,5 @@
 """pydicom 3.0.2 (+ pylibjpeg) side of bench/dicom_golden.sh: one JSON line per file with the same summaries as
-crates/cxr-io/examples/dicom_summary.rs (stored values frame 0, colour as rounded ITU-R 601 luma; modality LUT;
+crates/cxr-io/examples/dicom_summary.rs (stored values frame 0, colour as ITU-R 601 luma in Pillow's fixed point; modality LUT;
 display fraction from apply_voi_lut(prefer_lut=True) rescaled to [0, 1], MONOCHROME1 inverted)."""
 import json, sys
 import numpy as np
@@ -30,10 +30,11 @@ for path in sys.argv[1:]:
         arr = ds.pixel_array
         if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
             arr = arr[0]
-        out = {"file": path, "rows": int(ds.Rows), "columns": int(ds.Columns)}
+        out = {"file": path, "rows": int(ds.Rows), "columns": int(ds.Columns),
+               "transfer_syntax": str(ds.file_meta.TransferSyntaxUID)}
         if arr.ndim == 3:
-            rgb = arr.astype(np.float64)
-            out["stored"] = summ(np.round(0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]))
+            rgb = arr.astype(np.int64)
+            out["stored"] = summ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16)
             out["colour"] = True
         else:
             out["stored"] = summ(arr)

@@ -137,6 +137,18 @@ fn text(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<String> {
 
 fn floats(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<Vec<f64>> {
     let e = obj.element_opt(tag).ok()??;
+    if e.vr() == dicom_core::VR::UN {
+        // An element written with VR UN (e.g. after a transfer through a system that did not know it) holds
+        // its DS/IS text as raw bytes; read it as the dictionary VR would.
+        let bytes = e.to_bytes().ok()?;
+        let text = String::from_utf8_lossy(&bytes);
+        let v: Option<Vec<f64>> = text
+            .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+            .split('\\')
+            .map(|t| t.trim().parse::<f64>().ok())
+            .collect();
+        return v.filter(|v| !v.is_empty());
+    }
     e.to_multi_float64().ok().filter(|v| !v.is_empty())
 }
 
@@ -412,7 +424,8 @@ pub fn read_dicom(path: &Path, opts: &ReadOptions) -> Result<DicomImage, IoError
 }
 
 /// Raw frame bytes → stored values: little-endian samples of `bits_allocated`, masked to Bits Stored
-/// (unsigned) or sign-extended from it (signed); colour reduced to grey by ITU-R 601 luma.
+/// (unsigned) or sign-extended from it (signed); colour reduced to grey by ITU-R 601 luma (as Pillow's
+/// `convert("L")`), YBR by its Y. 32-bit samples above `i32::MAX` (only in 32-bit colour) wrap.
 fn stored_values(path: &Path, info: &DicomInfo, pi: &str, bytes: &[u8], planar: bool) -> Result<Image2<i32>, IoError> {
     let n = info.rows as usize * info.columns as usize;
     let spp = info.samples_per_pixel.max(1) as usize;
@@ -431,14 +444,23 @@ fn stored_values(path: &Path, info: &DicomInfo, pi: &str, bytes: &[u8], planar: 
         ));
     }
     let bs = info.bits_stored as u32;
+    // dicom-rs reads OW pixel data as 16-bit words in native order, so a 32-bit sample of a big-endian file
+    // arrives as (high word, low word).
+    let big_endian_words = info.transfer_syntax_uid == "1.2.840.10008.1.2.2";
     let sample = |i: usize| -> i32 {
         let raw: u32 = match bytes_per {
             1 => bytes[i] as u32,
             2 => u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]) as u32,
+            _ if big_endian_words => {
+                let hi = u16::from_le_bytes([bytes[4 * i], bytes[4 * i + 1]]) as u32;
+                let lo = u16::from_le_bytes([bytes[4 * i + 2], bytes[4 * i + 3]]) as u32;
+                (hi << 16) | lo
+            }
             _ => u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]]),
         };
         if info.bits_allocated == 1 {
-            return raw as i32;
+            // dicom-rs expands 1-bit samples to 0/255 bytes; the stored value is the bit.
+            return (raw != 0) as i32;
         }
         let mask = if bs >= 32 { u32::MAX } else { (1u32 << bs) - 1 };
         let v = raw & mask;
@@ -473,7 +495,7 @@ fn stored_values(path: &Path, info: &DicomInfo, pi: &str, bytes: &[u8], planar: 
                 if ybr {
                     at(0) as i32 // Y is already the luma
                 } else {
-                    (0.299 * at(0) + 0.587 * at(1) + 0.114 * at(2)).round() as i32
+                    crate::radiograph::luma(at(0) as i64, at(1) as i64, at(2) as i64) as i32
                 }
             })
             .collect()

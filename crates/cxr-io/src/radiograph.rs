@@ -3,9 +3,8 @@
 //! Every reader returns stored values plus the transforms that display them ([`Radiograph`]), so the rest
 //! of the pipeline (`cxr-image`) treats all formats alike:
 //! * DICOM — see [`crate::dicom`].
-//! * PNG/JPEG — the stored values are the file's grey levels (colour reduced by ITU-R 601 luma,
-//!   `0.299 R + 0.587 G + 0.114 B`, rounded — Pillow's `convert("L")` up to its fixed-point rounding; alpha
-//!   ignored) and the display is the full bit range: a LINEAR_EXACT window with centre `max/2` and width `max`,
+//! * PNG/JPEG — the stored values are the file's grey levels (colour reduced by ITU-R 601 luma exactly as
+//!   Pillow's `convert("L")`: `(19595 R + 38470 G + 7471 B + 2¹⁵) >> 16`; alpha ignored) and the display is the full bit range: a LINEAR_EXACT window with centre `max/2` and width `max`,
 //!   i.e. `y = v / max`, where `max` is 255 or 65535.
 //! * `.npy` — a 2-D array (`[rows, cols]`). Integer arrays are stored as they are and displayed min–max;
 //!   floating-point arrays are quantised to 16 bits over their range, with a Rescale (slope, intercept)
@@ -139,8 +138,10 @@ fn full_range(format: Format, width: usize, height: usize, bits: u16, pixels: Ve
     }
 }
 
-fn luma(r: i32, g: i32, b: i32) -> i32 {
-    (0.299 * r as f64 + 0.587 * g as f64 + 0.114 * b as f64).round() as i32
+/// ITU-R 601 luma exactly as Pillow's `convert("L")` computes it: `(19595 R + 38470 G + 7471 B + 2¹⁵) >> 16`
+/// (the 0.299/0.587/0.114 weights in 16-bit fixed point, rounded).
+pub(crate) fn luma(r: i64, g: i64, b: i64) -> i64 {
+    (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16
 }
 
 fn read_png(path: &Path, opts: &ReadOptions) -> Result<Radiograph, IoError> {
@@ -167,7 +168,9 @@ fn read_png(path: &Path, opts: &ReadOptions) -> Result<Radiograph, IoError> {
     };
     let pixels: Vec<i32> = match channels {
         1 | 2 => (0..n).map(|p| at(p * channels)).collect(),
-        _ => (0..n).map(|p| luma(at(p * channels), at(p * channels + 1), at(p * channels + 2))).collect(),
+        _ => (0..n)
+            .map(|p| luma(at(p * channels) as i64, at(p * channels + 1) as i64, at(p * channels + 2) as i64) as i32)
+            .collect(),
     };
     let spp = if channels >= 3 { 3 } else { 1 };
     Ok(full_range(Format::Png, w, h, if sixteen { 16 } else { 8 }, pixels, spp))
@@ -189,7 +192,7 @@ fn read_jpeg(path: &Path, opts: &ReadOptions) -> Result<Radiograph, IoError> {
             (data[..2 * n].chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]]) as i32).collect(), 16, 1)
         }
         PixelFormat::RGB24 => {
-            (data[..3 * n].chunks_exact(3).map(|c| luma(c[0] as i32, c[1] as i32, c[2] as i32)).collect(), 8, 3)
+            (data[..3 * n].chunks_exact(3).map(|c| luma(c[0] as i64, c[1] as i64, c[2] as i64) as i32).collect(), 8, 3)
         }
         PixelFormat::CMYK32 => {
             return Err(IoError::format(path, "is a CMYK JPEG; save radiographs as grey or RGB"));

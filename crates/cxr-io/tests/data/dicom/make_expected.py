@@ -46,9 +46,9 @@ for name in FILES:
         arr = arr[0]
     entry = {"rows": int(ds.Rows), "columns": int(ds.Columns), "transfer_syntax": str(ds.file_meta.TransferSyntaxUID),
              "photometric": str(ds.PhotometricInterpretation)}
-    if arr.ndim == 3:  # colour: pixel_array is RGB (pydicom converts YBR); reduce to luma as cxrkit does
-        rgb = arr.astype(np.float64)
-        stored = np.round(0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2])
+    if arr.ndim == 3:  # colour: pixel_array is RGB (pydicom converts YBR); reduce to luma as cxrkit and Pillow's convert('L') do
+        rgb = arr.astype(np.int64)
+        stored = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
         entry["stored"] = summary(stored)
         out[name] = entry
         continue
