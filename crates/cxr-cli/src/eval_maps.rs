@@ -52,6 +52,10 @@ pub struct QualityArgs {
     /// max − min).
     #[arg(long)]
     pub data_range: Option<f64>,
+    /// SynthRAD2025 metrics of 3-D volumes inside this mask (MAE in HU, PSNR over [−1024, 3071], masked
+    /// MS-SSIM with the challenge's conventions); a file, or a folder with the same names.
+    #[arg(long)]
+    pub synthrad_mask: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -84,6 +88,10 @@ pub struct SaliencyArgs {
     pub splits: usize,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// EMD (with --density): block size of the block means the maps are reduced to first (32 = the MIT
+    /// benchmark's 1/32 scale; the map sides must be multiples of it).
+    #[arg(long, default_value_t = 32)]
+    pub emd_block: usize,
     #[arg(long)]
     pub json: bool,
 }
@@ -264,6 +272,9 @@ fn image(g: &Grid) -> quality::Image<'_> {
 }
 
 pub fn quality_cmd(a: QualityArgs) -> Result<()> {
+    if let Some(mask) = &a.synthrad_mask {
+        return synthrad_cmd(&a, mask);
+    }
     let mut rows = Vec::new();
     let mut t =
         format!("{:<28} {:>10} {:>9} {:>8} {:>10} {:>10}\n", "case", "MSE", "MAE", "PSNR", "SSIM skim", "SSIM Wang");
@@ -293,6 +304,33 @@ pub fn quality_cmd(a: QualityArgs) -> Result<()> {
         rows.push(serde_json::json!({"case": name, "data_range": range, "mse": m, "mae": e, "psnr": p, "ssim_skimage_default": s1, "ssim_wang2004": s2}));
     }
     let _ = writeln!(t, "\nSSIM skim = scikit-image defaults (uniform 7x7, sample covariance); Wang = Gaussian sigma 1.5, 11 taps; 2-D images only");
+    finish(a.json, serde_json::json!({"cases": rows}), t)
+}
+
+/// SynthRAD2025 MAE, PSNR and masked MS-SSIM of each (reference, prediction, mask) triple.
+fn synthrad_cmd(a: &QualityArgs, mask: &Path) -> Result<()> {
+    use cxr_metrics::synthrad;
+    let mut rows = Vec::new();
+    let mut t =
+        format!("{:<28} {:>10} {:>9} {:>14} {:>16}\n", "case", "MAE (HU)", "PSNR", "MS-SSIM (mask)", "MS-SSIM (whole)");
+    for (name, pa, pb) in pairs(&a.reference, &a.pred)? {
+        let pm = if mask.is_dir() { mask.join(pa.file_name().unwrap_or_default()) } else { mask.to_path_buf() };
+        let (ga, gb, gm) = (read_grid(&pa)?, read_grid(&pb)?, read_grid(&pm)?);
+        same_size(&ga, &gb, &pa, &pb)?;
+        same_size(&ga, &gm, &pa, &pm)?;
+        if !gm.data.iter().any(|&v| v > 0.0) {
+            bail!("{}: the mask is empty; SynthRAD2025 metrics are defined inside the mask", pm.display());
+        }
+        let dims = [ga.dims[2], ga.dims[1], ga.dims[0]];
+        let (e, p) = (synthrad::mae(&ga.data, &gb.data, &gm.data), synthrad::psnr(&ga.data, &gb.data, &gm.data));
+        let (masked, whole) = synthrad::ms_ssim(dims, &ga.data, &gb.data, &gm.data)
+            .with_context(|| format!("{}: volumes and mask must have the same shape", pa.display()))?;
+        let _ = writeln!(t, "{:<28} {:>10.4} {:>9.4} {:>14.6} {:>16.6}", name, e, p, masked, whole);
+        rows.push(
+            serde_json::json!({"case": name, "mae_hu": e, "psnr": p, "ms_ssim_masked": masked, "ms_ssim_whole": whole}),
+        );
+    }
+    let _ = writeln!(t, "\nSynthRAD2025 conventions: outside the mask set to -1024 HU; dynamic range [-1024, 3071]; 3-D MS-SSIM, 5 levels");
     finish(a.json, serde_json::json!({"cases": rows}), t)
 }
 
@@ -346,6 +384,14 @@ pub fn saliency_cmd(a: SaliencyArgs) -> Result<()> {
         v["kld"] = serde_json::json!(saliency::kld(&s.data, &g.data));
         v["sim_matlab"] = serde_json::json!(saliency::sim(&s.data, &g.data, saliency::SimVariant::Matlab));
         v["sim_pysaliency"] = serde_json::json!(saliency::sim(&s.data, &g.data, saliency::SimVariant::Pysaliency));
+        let (w, h) = (s.dims[0], s.dims[1]);
+        if a.emd_block == 0 || !w.is_multiple_of(a.emd_block) || !h.is_multiple_of(a.emd_block) {
+            bail!(
+                "--emd-block {} does not divide the {w}×{h} maps; choose a divisor (e.g. 4 for 64×64, 32 for 224×224 → 7×7)",
+                a.emd_block
+            );
+        }
+        v["emd"] = serde_json::json!(saliency::emd(&s.data, &g.data, w, h, a.emd_block));
     }
     let mut t = String::new();
     for (k, x) in v.as_object().expect("object") {
@@ -353,8 +399,8 @@ pub fn saliency_cmd(a: SaliencyArgs) -> Result<()> {
     }
     let _ = writeln!(
         t,
-        "MATLAB = MIT saliency benchmark code; pysaliency variants named; AUC-Borji {} splits, seed {}",
-        a.splits, a.seed
+        "MATLAB = MIT saliency benchmark code; pysaliency variants named; AUC-Borji {} splits, seed {}; EMD on {}x{} block means",
+        a.splits, a.seed, a.emd_block, a.emd_block
     );
     finish(a.json, v, t)
 }

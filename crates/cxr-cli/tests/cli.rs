@@ -677,8 +677,11 @@ fn eval_map_subcommands_reproduce_the_references() {
         &eval_data("fixation_map_F_64x64.csv"),
         "--density",
         &eval_data("gaze_density_G_64x64.csv"),
+        "--emd-block",
+        "4",
     ]);
     assert!((s["auc_judd"].as_f64().unwrap() - 0.8305600500722452).abs() < 1e-9);
+    assert!((s["emd"].as_f64().unwrap() - 1.5244186376).abs() < 1e-7, "{}", s["emd"]);
     assert!((s["kld"].as_f64().unwrap() - 0.6936055966938817).abs() < 1e-9);
     // Localisation: gt and pred CSVs from the reference boxes.
     let reference: serde_json::Value =
@@ -1127,4 +1130,70 @@ fn datasets_harmonize_stats_and_split() {
     assert!(!o.status.success() && text(&o.stderr).contains("missing column(s)"), "{}", text(&o.stderr));
     let o = cxr(&["datasets", "split", dataset_excerpt("nih_excerpt.csv.gz").as_str()], None);
     assert!(!o.status.success() && text(&o.stderr).contains("cxr datasets harmonize"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn eval_quality_synthrad_on_volumes() {
+    let d = tmp("synthrad");
+    let shape = [6usize, 8, 9];
+    let n = shape.iter().product::<usize>();
+    let gt: Vec<f32> = (0..n).map(|i| ((i * 37) % 200) as f32 - 100.0).collect();
+    let pred: Vec<f32> = gt.iter().enumerate().map(|(i, v)| v + if i % 3 == 0 { 30.0 } else { 0.0 }).collect();
+    let mask: Vec<f32> = (0..n).map(|i| ((i / 9) % 8 > 1) as u8 as f32).collect();
+    for (name, v) in [("gt.npy", &gt), ("pred.npy", &pred), ("mask.npy", &mask)] {
+        cxr_io::npy::write_npy_f32(&d.join(name), &shape, v).unwrap();
+    }
+    let p = |n: &str| d.join(n).to_string_lossy().into_owned();
+    let o = cxr(
+        &[
+            "eval",
+            "quality",
+            "--ref",
+            &p("gt.npy"),
+            "--pred",
+            &p("pred.npy"),
+            "--synthrad-mask",
+            &p("mask.npy"),
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &v["cases"][0];
+    let f = |x: &[f32]| x.iter().map(|&v| v as f64).collect::<Vec<f64>>();
+    let (g, pr, m) = (f(&gt), f(&pred), f(&mask));
+    assert_eq!(c["mae_hu"].as_f64().unwrap(), cxr_metrics_mae(&g, &pr, &m));
+    let ms = c["ms_ssim_masked"].as_f64().unwrap();
+    assert!(ms > 0.0 && ms < 1.0, "{ms}");
+    // Identical volumes: MS-SSIM 1, MAE 0; an empty mask is an error.
+    let o = cxr(
+        &[
+            "eval",
+            "quality",
+            "--ref",
+            &p("gt.npy"),
+            "--pred",
+            &p("gt.npy"),
+            "--synthrad-mask",
+            &p("mask.npy"),
+            "--json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["cases"][0]["mae_hu"], 0.0);
+    assert!((v["cases"][0]["ms_ssim_masked"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    cxr_io::npy::write_npy_f32(&d.join("empty.npy"), &shape, &vec![0.0; n]).unwrap();
+    let o = cxr(
+        &["eval", "quality", "--ref", &p("gt.npy"), "--pred", &p("pred.npy"), "--synthrad-mask", &p("empty.npy")],
+        None,
+    );
+    assert!(!o.status.success() && text(&o.stderr).contains("mask is empty"));
+}
+
+/// The SynthRAD2025 MAE by its definition (Σ|gt·m − pred·m| / Σm, outside the mask −1024 in both).
+fn cxr_metrics_mae(gt: &[f64], pred: &[f64], mask: &[f64]) -> f64 {
+    let num: f64 = gt.iter().zip(pred).zip(mask).map(|((g, p), m)| if *m > 0.0 { (g - p).abs() } else { 0.0 }).sum();
+    num / mask.iter().filter(|&&m| m > 0.0).count() as f64
 }

@@ -35,4 +35,5 @@ pub mod radcliq;
 pub mod saliency;
 pub mod segment;
 pub mod stats;
+pub mod synthrad;
 pub mod text;

@@ -32,4 +32,8 @@ fn saliency_metrics_match_the_benchmark() {
         close(per[i], v.as_f64().unwrap(), &format!("AUC-Borji split {i}"));
     }
     close(borji, r["AUC_Borji"]["value"].as_f64().unwrap(), "AUC-Borji");
+    // EMD on 4×4 block means (16×16 bins), exact transport; the reference is POT's exact solver (1e-7).
+    let e = emd(&s, &g, 64, 64, 4).unwrap();
+    let want = r["EMD_16x16_blockmean4"]["value"].as_f64().unwrap();
+    assert!((e - want).abs() <= 1e-7, "EMD: {e} vs {want}");
 }
