@@ -276,8 +276,10 @@ pub fn quality_cmd(a: QualityArgs) -> Result<()> {
         return synthrad_cmd(&a, mask);
     }
     let mut rows = Vec::new();
-    let mut t =
-        format!("{:<28} {:>10} {:>9} {:>8} {:>10} {:>10}\n", "case", "MSE", "MAE", "PSNR", "SSIM skim", "SSIM Wang");
+    let mut t = format!(
+        "{:<28} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10}\n",
+        "case", "MSE", "MAE", "PSNR", "SSIM skim", "SSIM Wang", "SSIM tm", "MS-SSIM tm"
+    );
     for (name, pa, pb) in pairs(&a.reference, &a.pred)? {
         let (ga, gb) = (read_grid(&pa)?, read_grid(&pb)?);
         same_size(&ga, &gb, &pa, &pb)?;
@@ -300,10 +302,25 @@ pub fn quality_cmd(a: QualityArgs) -> Result<()> {
         let (ia, ib) = (image(&ga), image(&gb));
         let ssim = |v| (ga.dims[2] == 1).then(|| quality::ssim(ia, ib, range, v)).flatten();
         let (s1, s2) = (ssim(quality::SsimVariant::SkimageDefault), ssim(quality::SsimVariant::Wang2004));
-        let _ = writeln!(t, "{:<28} {:>10.4} {:>9.4} {:>8.3} {:>10} {:>10}", name, m, e, p, opt(s1), opt(s2));
-        rows.push(serde_json::json!({"case": name, "data_range": range, "mse": m, "mae": e, "psnr": p, "ssim_skimage_default": s1, "ssim_wang2004": s2}));
+        let flat = ga.dims[2] == 1;
+        let s3 = flat.then(|| quality::ssim_torchmetrics(ia, ib, range)).flatten();
+        let s4 = flat.then(|| quality::ms_ssim_torchmetrics(ia, ib, range)).flatten();
+        let _ = writeln!(
+            t,
+            "{:<28} {:>10.4} {:>9.4} {:>8.3} {:>10} {:>10} {:>10} {:>10}",
+            name,
+            m,
+            e,
+            p,
+            opt(s1),
+            opt(s2),
+            opt(s3),
+            opt(s4)
+        );
+        rows.push(serde_json::json!({"case": name, "data_range": range, "mse": m, "mae": e, "psnr": p,
+            "ssim_skimage_default": s1, "ssim_wang2004": s2, "ssim_torchmetrics": s3, "ms_ssim_torchmetrics": s4}));
     }
-    let _ = writeln!(t, "\nSSIM skim = scikit-image defaults (uniform 7x7, sample covariance); Wang = Gaussian sigma 1.5, 11 taps; 2-D images only");
+    let _ = writeln!(t, "\nSSIM skim = scikit-image defaults (uniform 7x7, sample covariance); Wang = Gaussian sigma 1.5, 11 taps; tm = torchmetrics defaults (whole-image mean; MS-SSIM needs sides > 160 px); 2-D images only");
     finish(a.json, serde_json::json!({"cases": rows}), t)
 }
 

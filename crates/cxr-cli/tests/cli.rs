@@ -666,6 +666,7 @@ fn eval_map_subcommands_reproduce_the_references() {
         "255",
     ]);
     assert!((q["cases"][0]["ssim_skimage_default"].as_f64().unwrap() - 0.40727941110383065).abs() < 1e-9);
+    assert!((q["cases"][0]["ms_ssim_torchmetrics"].as_f64().unwrap() - 0.8953881343830848).abs() < 1e-6);
     let f =
         eval_json(&["fid", "--real", &eval_data("feat_real_300x32.csv"), "--fake", &eval_data("feat_fake_300x32.csv")]);
     assert!((f["fid"].as_f64().unwrap() - 2.67298564123184).abs() < 1e-8);

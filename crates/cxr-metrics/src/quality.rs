@@ -7,6 +7,9 @@
 //!   The map is averaged after cropping the window's half-width at every edge, so only windows inside the
 //!   image count and the filters' border modes never matter. The two settings differ in the second decimal:
 //!   always report which one.
+//! * SSIM and MS-SSIM as torchmetrics computes them by default ([`ssim_torchmetrics`],
+//!   [`ms_ssim_torchmetrics`]): the SSIM mean runs over the whole reflect-padded image, so it differs from
+//!   both scikit-image settings.
 //! * FID `‖μ1−μ2‖² + Tr C1 + Tr C2 − 2 Tr √(C1 C2)` (covariances with ddof 1), the trace term computed as
 //!   `Σ √λ(√C1 · C2 · √C1)` with a symmetric eigensolver (cyclic Jacobi).
 //! * KID: the unbiased MMD² with the polynomial kernel `k(x, y) = (x·y/d + 1)³` on the full sets.
@@ -101,6 +104,125 @@ pub fn ssim(a: Image<'_>, b: Image<'_>, r: f64, variant: SsimVariant) -> Option<
         total += num / den;
     }
     Some(total / n as f64)
+}
+
+/// torchmetrics' SSIM statistics of one scale: the mean SSIM over the **whole** image (windows at the border
+/// see torch's `reflect` padding, which does not repeat the edge pixel) and the mean contrast-sensitivity term
+/// `(2σxy + C2)/(σx² + σy² + C2)` over the image cropped by the window's half-width; variances clamped at 0.
+/// Gaussian window of 11 taps, σ = 1.5 (`int(3.5σ + 0.5)·2 + 1`), K1 0.01, K2 0.03.
+fn torchmetrics_scale(a: &[f64], b: &[f64], nx: usize, ny: usize, r: f64) -> Option<(f64, f64)> {
+    let sigma = 1.5f64;
+    let k = (3.5 * sigma + 0.5) as usize * 2 + 1;
+    let half = k / 2;
+    if nx <= half || ny <= half {
+        return None;
+    }
+    let w: Vec<f64> = {
+        let raw: Vec<f64> = (0..k).map(|t| (t as f64 - half as f64) / sigma).map(|d| (-(d * d) / 2.0).exp()).collect();
+        let s: f64 = raw.iter().sum();
+        raw.into_iter().map(|x| x / s).collect()
+    };
+    // torch `reflect`: index −1 → 1, n → n − 2.
+    let refl = |i: isize, n: usize| -> usize {
+        let n = n as isize;
+        let mut i = i;
+        if i < 0 {
+            i = -i;
+        }
+        if i >= n {
+            i = 2 * (n - 1) - i;
+        }
+        i.clamp(0, n - 1) as usize
+    };
+    let blur = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let mut rows = vec![0.0; nx * ny];
+        for y in 0..ny {
+            for x in 0..nx {
+                rows[y * nx + x] =
+                    (0..k).map(|t| w[t] * f(y * nx + refl(x as isize + t as isize - half as isize, nx))).sum();
+            }
+        }
+        let mut out = vec![0.0; nx * ny];
+        for y in 0..ny {
+            for x in 0..nx {
+                out[y * nx + x] =
+                    (0..k).map(|t| w[t] * rows[refl(y as isize + t as isize - half as isize, ny) * nx + x]).sum();
+            }
+        }
+        out
+    };
+    let ux = blur(&|i| a[i]);
+    let uy = blur(&|i| b[i]);
+    let uxx = blur(&|i| a[i] * a[i]);
+    let uyy = blur(&|i| b[i] * b[i]);
+    let uxy = blur(&|i| a[i] * b[i]);
+    let (c1, c2) = ((0.01 * r).powi(2), (0.03 * r).powi(2));
+    let (mut sim, mut cs, mut n_cs) = (0.0, 0.0, 0usize);
+    for y in 0..ny {
+        for x in 0..nx {
+            let i = y * nx + x;
+            let (mx, my) = (ux[i], uy[i]);
+            let vx = (uxx[i] - mx * mx).max(0.0);
+            let vy = (uyy[i] - my * my).max(0.0);
+            let vxy = uxy[i] - mx * my;
+            let upper = 2.0 * vxy + c2;
+            let lower = vx + vy + c2;
+            sim += (2.0 * mx * my + c1) * upper / ((mx * mx + my * my + c1) * lower);
+            if (half..ny.saturating_sub(half)).contains(&y) && (half..nx.saturating_sub(half)).contains(&x) {
+                cs += upper / lower;
+                n_cs += 1;
+            }
+        }
+    }
+    Some((sim / (nx * ny) as f64, cs / n_cs.max(1) as f64))
+}
+
+/// SSIM as torchmetrics' `structural_similarity_index_measure` computes it by default (Gaussian 11-tap
+/// window, σ 1.5, reflect padding, the mean over the whole image — not cropped, unlike scikit-image).
+pub fn ssim_torchmetrics(a: Image<'_>, b: Image<'_>, r: f64) -> Option<f64> {
+    if a.width != b.width || a.height != b.height {
+        return None;
+    }
+    torchmetrics_scale(a.pixels, b.pixels, a.width, a.height, r).map(|(s, _)| s)
+}
+
+/// MS-SSIM as torchmetrics' `multiscale_structural_similarity_index_measure` computes it by default:
+/// 5 scales with β = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333), 2×2 average pooling between scales (an odd
+/// last row/column dropped), `Π_{l<5} cs_l^β_l · ssim_5^β_5` where `cs_l` is the cropped mean
+/// contrast-sensitivity and `ssim_5` the full-image SSIM of the coarsest scale (`normalize=None`).
+/// `None` when the image is too small for 5 scales (torchmetrics requires each side > 160 px for 11-tap
+/// windows) or a term is negative (the fractional power would be NaN).
+pub fn ms_ssim_torchmetrics(a: Image<'_>, b: Image<'_>, r: f64) -> Option<f64> {
+    const BETAS: [f64; 5] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
+    if a.width != b.width || a.height != b.height || a.width / 16 <= 10 || a.height / 16 <= 10 {
+        return None;
+    }
+    let (mut pa, mut pb, mut nx, mut ny) = (a.pixels.to_vec(), b.pixels.to_vec(), a.width, a.height);
+    let mut result = 1.0;
+    for (l, beta) in BETAS.iter().enumerate() {
+        let (sim, cs) = torchmetrics_scale(&pa, &pb, nx, ny, r)?;
+        let term = if l + 1 == BETAS.len() { sim } else { cs };
+        if term < 0.0 {
+            return None;
+        }
+        result *= term.powf(*beta);
+        let (hx, hy) = (nx / 2, ny / 2);
+        let pool = |v: &[f64]| -> Vec<f64> {
+            let mut out = vec![0.0; hx * hy];
+            for y in 0..hy {
+                for x in 0..hx {
+                    let i = 2 * y * nx + 2 * x;
+                    out[y * hx + x] = (v[i] + v[i + 1] + v[i + nx] + v[i + nx + 1]) / 4.0;
+                }
+            }
+            out
+        };
+        pa = pool(&pa);
+        pb = pool(&pb);
+        nx = hx;
+        ny = hy;
+    }
+    Some(result)
 }
 
 /// Eigenvalues and eigenvectors (columns of `v`) of a symmetric matrix, by cyclic Jacobi rotations.

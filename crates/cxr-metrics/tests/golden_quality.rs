@@ -38,6 +38,17 @@ fn image_quality_matches_skimage() {
         r["ssim_skimage_wang2004"]["value"].as_f64().unwrap(),
         "SSIM Wang 2004",
     );
+    let tm = |got: f64, want: f64, what: &str| assert!((got - want).abs() <= 1e-6, "{what}: {got} vs {want}");
+    tm(
+        cxr_metrics::quality::ssim_torchmetrics(ia, ib, 255.0).unwrap(),
+        r["ssim_torchmetrics_default"]["value"].as_f64().unwrap(),
+        "SSIM torchmetrics",
+    );
+    tm(
+        cxr_metrics::quality::ms_ssim_torchmetrics(ia, ib, 255.0).unwrap(),
+        r["msssim_torchmetrics_default"]["value"].as_f64().unwrap(),
+        "MS-SSIM torchmetrics",
+    );
 }
 
 #[test]
