@@ -110,11 +110,23 @@ pub fn auc_judd(s: &[f64], fixations: &[bool]) -> Option<f64> {
         return None;
     }
     th.sort_by(|a, b| b.total_cmp(a));
-    let mut sorted = sn.clone();
-    sorted.sort_by(f64::total_cmp);
+    // #{S ≥ t} for every threshold in one pass: each pixel counts towards the thresholds it reaches
+    // (binary search in the descending thresholds), then a running sum — no sort of all pixels.
+    let mut reach = vec![0usize; nf + 1];
+    for &x in &sn {
+        // thresholds th[0] ≥ th[1] ≥ …: x ≥ th[k] for k ≥ first index with th[k] ≤ x.
+        let k = th.partition_point(|&t| t > x);
+        reach[k] += 1;
+    }
+    let mut counts = vec![0usize; nf];
+    let mut run = 0;
+    for k in 0..nf {
+        run += reach[k];
+        counts[k] = run;
+    }
     let (mut tp, mut fp) = (vec![0.0], vec![0.0]);
-    for (i, &t) in th.iter().enumerate() {
-        let above = sorted.len() - sorted.partition_point(|&x| x < t);
+    for (i, _) in th.iter().enumerate() {
+        let above = counts[i];
         tp.push((i + 1) as f64 / nf as f64);
         fp.push((above - (i + 1)) as f64 / (np - nf) as f64);
     }
@@ -221,6 +233,7 @@ fn transport(supply: &[f64], demand: &[f64], cost: impl Fn(usize, usize) -> f64)
                 ds[i] = 0.0;
             }
         }
+        let mut stop_at: Option<(usize, f64)> = None;
         loop {
             // The closest unfinished node on either side.
             let (mut best, mut side, mut at) = (f64::INFINITY, 0u8, usize::MAX);
@@ -235,6 +248,13 @@ fn transport(supply: &[f64], demand: &[f64], cost: impl Fn(usize, usize) -> f64)
                 }
             }
             if at == usize::MAX {
+                break;
+            }
+            if side == 1 && dem[at] > tiny {
+                // The nearest sink with demand left: stop here (the usual early exit; potentials below are
+                // capped at this distance so reduced costs stay non-negative).
+                done_t[at] = true;
+                stop_at = Some((at, best));
                 break;
             }
             if side == 0 {
@@ -263,18 +283,15 @@ fn transport(supply: &[f64], demand: &[f64], cost: impl Fn(usize, usize) -> f64)
                 }
             }
         }
-        // The nearest sink with demand left ends the path.
-        let Some(end) = (0..m).filter(|&j| dem[j] > tiny && dt[j].is_finite()).min_by(|&a, &b| dt[a].total_cmp(&dt[b]))
-        else {
+        let Some((end, cap)) = stop_at else {
             break;
         };
-        // Update potentials (unreached nodes by the largest finite distance).
-        let cap = ds.iter().chain(&dt).filter(|d| d.is_finite()).fold(0.0f64, |a, &b| a.max(b));
+        // Potentials: finalised nodes by their distance, all others by the path's length.
         for i in 0..n {
-            pi_s[i] += if ds[i].is_finite() { ds[i] } else { cap };
+            pi_s[i] += if done_s[i] { ds[i] } else { cap };
         }
         for j in 0..m {
-            pi_t[j] += if dt[j].is_finite() { dt[j] } else { cap };
+            pi_t[j] += if done_t[j] { dt[j] } else { cap };
         }
         // Walk back to find the bottleneck, then augment.
         let mut amount = dem[end];
