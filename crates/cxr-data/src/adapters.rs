@@ -212,22 +212,10 @@ fn matching_note(pathologies: &[String], compat: &[Vec<Value>], fixed: &[Vec<Val
 
 // ---- NIH ChestX-ray14: NIH_Dataset (datasets.py 388-558) ----
 
-const NIH_14: [&str; 14] = [
-    "Atelectasis",
-    "Consolidation",
-    "Infiltration",
-    "Pneumothorax",
-    "Edema",
-    "Emphysema",
-    "Fibrosis",
-    "Effusion",
-    "Pneumonia",
-    "Pleural_Thickening",
-    "Cardiomegaly",
-    "Nodule",
-    "Mass",
-    "Hernia",
-];
+/// NIH's 14 findings: the first 14 of torchxrayvision's default pathologies, which were taken from NIH.
+fn nih_14() -> &'static [&'static str] {
+    &crate::TXV_PATHOLOGIES[..14]
+}
 
 fn nih(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     let expected = "NIH ChestX-ray14 Data_Entry_2017_v2020.csv (columns Image Index, Finding Labels, Patient ID, \
@@ -240,7 +228,7 @@ fn nih(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     if opts.unique_patients {
         t = unique(&t, 2, opts);
     }
-    let pathologies = sorted(&NIH_14);
+    let pathologies = sorted(nih_14());
     // txv: `Finding Labels.str.contains(name)`, case-sensitive.
     let subs = Substrings::new(&pathologies.iter().map(|p| vec![p.clone()]).collect::<Vec<_>>());
     let (mut compat_l, mut fixed_l) = (Vec::new(), Vec::new());
@@ -562,21 +550,9 @@ fn mimic(labels: &Path, meta: &Path, split: Option<&Path>, opts: &Options) -> Re
 
 // ---- PadChest: PC_Dataset (827-1013) ----
 
-const PADCHEST_28: [&str; 28] = [
-    "Atelectasis",
-    "Consolidation",
-    "Infiltration",
-    "Pneumothorax",
-    "Edema",
-    "Emphysema",
-    "Fibrosis",
-    "Effusion",
-    "Pneumonia",
-    "Pleural_Thickening",
-    "Cardiomegaly",
-    "Nodule",
-    "Mass",
-    "Hernia",
+/// PadChest's 28 labels in torchxrayvision (datasets.py 870-887): NIH's 14 and these 14; `Tube'` is
+/// torchxrayvision's marker for "findings ending in 'tube'".
+const PADCHEST_EXTRA: [&str; 14] = [
     "Fracture",
     "Granuloma",
     "Flattened Diaphragm",
@@ -671,7 +647,7 @@ fn padchest(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
             before - t.len()
         ));
     }
-    let names = sorted(&PADCHEST_28);
+    let names = sorted(&[nih_14(), &PADCHEST_EXTRA[..]].concat());
     let syn: Vec<Vec<&str>> = names.iter().map(|n| synonyms("padchest", n)).collect();
     // txv: `Labels.str.contains(name.lower())` or any synonym, on the raw (case-sensitive) cell.
     let groups: Vec<Vec<String>> = names
