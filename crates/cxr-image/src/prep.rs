@@ -51,16 +51,22 @@ pub fn equalize_hist(img: &Image2<u8>) -> Image2<u8> {
 /// `max(clip_limit · tile_area / 256, 1)` with the excess spread evenly (remainder one bin at a time at a
 /// regular stride); the tile's mapping `cdf · 255 / tile_area`; each pixel bilinearly interpolated between
 /// the mappings of the four nearest tile centres. Images not divisible by the grid are extended by
-/// reflection (OpenCV's BORDER_REFLECT_101) for the histograms. OpenCV's defaults are `clip_limit = 40`
-/// and an 8×8 grid; the common CXR setting is `clip_limit = 2`.
+/// reflection (OpenCV's BORDER_REFLECT_101) for the histograms, by `tiles − side % tiles` on both sides as
+/// OpenCV does. OpenCV's defaults are `clip_limit = 40` and an 8×8 grid; the common CXR setting is
+/// `clip_limit = 2`. Agrees with `cv2.createCLAHE(...).apply` to ±1 grey level (its float32 rounding).
 pub fn clahe(img: &Image2<u8>, clip_limit: f64, tiles: usize) -> Image2<u8> {
     let (w, h) = (img.width, img.height);
     let tiles = tiles.max(1);
     if w == 0 || h == 0 {
         return img.clone();
     }
-    let tw = w.div_ceil(tiles);
-    let th = h.div_ceil(tiles);
+    // OpenCV extends the image by reflection only when a side is not a multiple of the grid — and then it
+    // adds `tiles − side % tiles` to *both* sides, i.e. a whole extra tile to a side that was a multiple.
+    let (tw, th) = if w % tiles == 0 && h % tiles == 0 {
+        (w / tiles, h / tiles)
+    } else {
+        ((w + tiles - w % tiles) / tiles, (h + tiles - h % tiles) / tiles)
+    };
     let reflect = |i: usize, n: usize| -> usize {
         if i < n || n == 1 {
             i.min(n - 1)
@@ -105,9 +111,10 @@ pub fn clahe(img: &Image2<u8>, clip_limit: f64, tiles: usize) -> Image2<u8> {
             }
             let lut = &mut luts[ty * tiles + tx];
             let mut cdf = 0usize;
+            let scale = 255.0f32 / area as f32; // OpenCV's single-precision lutScale
             for v in 0..256 {
                 cdf += hist[v];
-                lut[v] = (cdf as f64 * 255.0 / area).round().clamp(0.0, 255.0) as u8;
+                lut[v] = (cdf as f32 * scale).round().clamp(0.0, 255.0) as u8;
             }
         }
     }

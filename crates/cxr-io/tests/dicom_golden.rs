@@ -136,3 +136,25 @@ fn resampling_agrees_with_pillow() {
         assert_eq!(differ, 0, "{name}: {differ} pixels differ from Pillow");
     }
 }
+
+#[test]
+fn equalisation_and_clahe_agree_with_opencv() {
+    use cxr_core::image::Image2;
+    use cxr_io::radiograph::read_radiograph;
+    let load = |name: &str| {
+        let r = read_radiograph(&dir().join(name), &ReadOptions::default()).unwrap().stored;
+        Image2::new(r.width, r.height, r.pixels.iter().map(|&v| v as u8).collect()).unwrap()
+    };
+    let src = load("RG1_J2KI_pillow_lanczos_256.png");
+    let eq = cxr_image::prep::equalize_hist(&src);
+    let cv_eq = load("RG1_J2KI_pillow_lanczos_256_equalize_cv2.png");
+    let diff = |a: &Image2<u8>, b: &Image2<u8>| {
+        a.pixels.iter().zip(&b.pixels).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap()
+    };
+    assert_eq!(diff(&eq, &cv_eq), 0, "equalizeHist");
+    let cl = cxr_image::prep::clahe(&src, 2.0, 8);
+    let cv_cl = load("RG1_J2KI_pillow_lanczos_256_clahe_cv2.png");
+    let d = diff(&cl, &cv_cl);
+    let off = cl.pixels.iter().zip(&cv_cl.pixels).filter(|(x, y)| x != y).count();
+    assert!(d <= 1 && off * 100 < cl.pixels.len(), "CLAHE: max |Δ| {d}, {off} pixels differ");
+}

@@ -86,3 +86,9 @@ h, w = y8.shape
 size = (round(w * 256 / max(w, h)), round(h * 256 / max(w, h)))
 for name, f in [("box", Image.BOX), ("bilinear", Image.BILINEAR), ("lanczos", Image.LANCZOS)]:
     img.resize(size, f).save(HERE / f"RG1_J2KI_pillow_{name}_256.png")
+
+# Equalisation references (OpenCV, `pip install opencv-python-headless`), from the Lanczos resize above.
+import cv2
+lz = np.asarray(Image.open(HERE / "RG1_J2KI_pillow_lanczos_256.png"))
+Image.fromarray(cv2.equalizeHist(lz)).save(HERE / "RG1_J2KI_pillow_lanczos_256_equalize_cv2.png")
+Image.fromarray(cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lz)).save(HERE / "RG1_J2KI_pillow_lanczos_256_clahe_cv2.png")
