@@ -154,6 +154,21 @@ fn demo_writes_its_three_files() {
     assert!(html.contains("<mark class=\"pos\""));
     assert_eq!(std::fs::read_to_string(d.join("labels.csv")).unwrap().lines().count(), 22);
     assert_eq!(std::fs::read_to_string(d.join("labels.jsonl")).unwrap().lines().count(), 21);
+    // The bundled radiograph is decoded to a 512 px PNG, inverted (MONOCHROME1): the lungs are dark.
+    assert!(v["radiograph"]["summary"].as_str().unwrap().contains("MONOCHROME1 inverted"));
+    let png = cxr_io::radiograph::read_radiograph(&d.join("sample_chest_pa.png"), &Default::default()).unwrap();
+    assert_eq!((png.stored.width, png.stored.height), (482, 512));
+    let mean = |r0: usize, r1: usize, c0: usize, c1: usize| {
+        let mut s = 0i64;
+        for r in r0..r1 {
+            for c in c0..c1 {
+                s += png.stored.get(r, c) as i64;
+            }
+        }
+        s as f64 / ((r1 - r0) * (c1 - c0)) as f64
+    };
+    // A patch of the right lung field is darker than the spine below the mediastinum.
+    assert!(mean(150, 200, 100, 150) < mean(150, 200, 225, 255), "lung should be darker than the spine");
 }
 
 fn score_fixture(name: &str, refs: &[(&str, &str)], hyps: &[(&str, &str)]) -> (PathBuf, PathBuf, PathBuf) {
