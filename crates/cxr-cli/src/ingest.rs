@@ -347,6 +347,10 @@ pub struct ConvertArgs {
     /// bit the same as that pipeline, instead of resizing in floating point (more accurate, ±1 level).
     #[arg(long)]
     pub pillow_exact: bool,
+    /// Also write the three horizontal lung-field bands (`NAME_upper`, `_middle`, `_lower`; equal thirds of the
+    /// output), the pre-processing of the multi-model "Automated Chest X-Ray Report Generator" (8-bit only).
+    #[arg(long)]
+    pub lung_bands: bool,
     /// JPEG quality (MIMIC-CXR-JPG used 95).
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
@@ -604,11 +608,22 @@ impl Job<'_> {
                 Pixels::Eight(e) => e,
             };
             let img: Image2<u8> = equalize(&y8, self.equalize);
-            if self.ext == "png" {
-                cxr_io::png16::write_png8(out, w, h, &img.pixels)?;
-            } else {
-                cxr_io::radiograph::write_jpeg_grey(out, w, h, &img.pixels, self.args.quality)?;
+            let write = |path: &Path, im: &Image2<u8>| -> Result<()> {
+                if self.ext == "png" {
+                    cxr_io::png16::write_png8(path, im.width, im.height, &im.pixels)?;
+                } else {
+                    cxr_io::radiograph::write_jpeg_grey(path, im.width, im.height, &im.pixels, self.args.quality)?;
+                }
+                Ok(())
+            };
+            if self.args.lung_bands {
+                // The bands first: the main output existing is what marks the image as finished.
+                let stem = out.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                for (band, name) in cxr_image::prep::lung_bands(&img).iter().zip(["upper", "middle", "lower"]) {
+                    write(&out.with_file_name(format!("{stem}_{name}.{}", self.ext)), band)?;
+                }
             }
+            write(out, &img)?;
         }
         Ok(())
     }
@@ -626,6 +641,9 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
         "clahe" => Equalize::Clahe { clip_limit: args.clahe_clip, tiles: args.clahe_tiles.max(1) },
         _ => Equalize::None,
     };
+    if args.bits == 16 && args.lung_bands {
+        bail!("--lung-bands writes 8-bit bands; drop it or use --bits 8");
+    }
     if args.bits == 16 && args.pillow_exact {
         bail!("--pillow-exact reproduces Pillow's 8-bit resize; it does not apply to --bits 16");
     }
