@@ -149,7 +149,12 @@ fn voi_choice_error(t: &PixelTransforms, choice: &VoiChoice) -> String {
 
 fn inspect_one(path: &Path, args: &InspectArgs) -> Result<Inspection> {
     let opts = ReadOptions { frame: args.frame, identifiers: args.identifiers, ..ReadOptions::default() };
-    let format = detect_format(path).unwrap_or(Format::Dicom);
+    let format = detect_format(path).with_context(|| {
+        format!(
+            "{}: is not a DICOM, PNG, JPEG or .npy file (checked its first bytes and its name); give a radiograph",
+            path.display()
+        )
+    })?;
     let (info, transforms, decodable) = if format == Format::Dicom {
         let (info, t) = cxr_io::dicom::read_dicom_info(path, &opts)?;
         let decodable = cxr_io::dicom::can_decode(&info);

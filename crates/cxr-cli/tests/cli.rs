@@ -962,7 +962,8 @@ fn inspect_describes_what_will_be_decoded() {
     let o = cxr(&["inspect", dicom_fixture("JPGExtended.dcm").to_str().unwrap()], None);
     assert!(text(&o.stdout).contains("NOT decodable"));
     let o = cxr(&["inspect", dicom_fixture("PROVENANCE.md").to_str().unwrap()], None);
-    assert!(!o.status.success() && text(&o.stderr).contains("PROVENANCE.md"), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(!o.status.success() && err.contains("PROVENANCE.md") && err.contains("not a DICOM, PNG, JPEG"), "{err}");
 }
 
 #[test]
