@@ -655,8 +655,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
     if args.bits == 16 && equalize != Equalize::None {
         bail!("--equalize works on 8-bit output; drop it or use --bits 8");
     }
-    if args.size == Some(0) {
-        bail!("--size must be at least 1");
+    if args.size == Some(0) || args.size.is_some_and(|s| s > 16384) {
+        bail!("--size must be between 1 and 16384 pixels");
     }
     if !args.input.exists() {
         bail!("input {} does not exist", args.input.display());

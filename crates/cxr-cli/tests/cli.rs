@@ -1080,6 +1080,7 @@ fn convert_formats_bit_depths_and_bad_requests() {
         vec!["--bits", "16", "--format", "jpg"],
         vec!["--bits", "12"],
         vec!["--size", "0"],
+        vec!["--size", "100000"],
         vec!["--fit", "square"],
         vec!["--equalize", "clahe", "--bits", "16"],
     ] {
