@@ -247,36 +247,12 @@ fn human(i: &Inspection) -> String {
     s
 }
 
-/// Files under the inputs: files as given, folders walked recursively in name order (hidden entries and
-/// `exclude` skipped; symlinked folders are not followed).
+/// Files under the inputs: files as given, folders walked recursively ([`cxr_io::files_under`]).
 pub fn walk(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<PathBuf>> {
-    fn visit(dir: &Path, exclude: Option<&Path>, out: &mut Vec<PathBuf>) -> Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot list folder {}", dir.display()))?
-            .filter_map(|e| e.ok())
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let p = e.path();
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if exclude.is_some_and(|x| p.canonicalize().ok().as_deref() == Some(x)) {
-                continue;
-            }
-            let ft = e.file_type().with_context(|| format!("cannot stat {}", p.display()))?;
-            if ft.is_dir() {
-                visit(&p, exclude, out)?;
-            } else if ft.is_file() || (ft.is_symlink() && p.is_file()) {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
     let mut out = Vec::new();
     for i in inputs {
         if i.is_dir() {
-            visit(i, exclude, &mut out)?;
+            out.extend(cxr_io::files_under(i, exclude)?);
         } else if i.exists() {
             out.push(i.clone());
         } else {
@@ -557,6 +533,7 @@ impl Job<'_> {
     }
 
     /// Output size and spacing columns for an output of `w × h`, made from an input described by `info`.
+    /// (The scale is the one `prepare` applies: the squared input side over the output side.)
     fn fill_output_geometry(&self, row: &mut Row, info: &DicomInfo, w: usize, h: usize) {
         row.output_rows = h.to_string();
         row.output_columns = w.to_string();
@@ -579,39 +556,20 @@ impl Job<'_> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
         row.voi = describe_voi(&shown.voi);
         row.inverted = shown.inverted.to_string();
-        enum Pixels {
-            Float(Image2<f32>),
-            Eight(Image2<u8>),
-        }
-        let (pixels, scale) = if self.args.pillow_exact && self.args.bits == 8 {
-            let (img, scale) = prepare_u8_pillow(&shown.image, &self.prep);
-            (Pixels::Eight(img), scale)
-        } else {
-            let p = prepare(&shown.image, &self.prep);
-            (Pixels::Float(p.image), p.input_pixels_per_output)
-        };
-        let (w, h) = match &pixels {
-            Pixels::Float(i) => (i.width, i.height),
-            Pixels::Eight(i) => (i.width, i.height),
-        };
-        row.output_rows = h.to_string();
-        row.output_columns = w.to_string();
-        if let Some((sp, _)) = r.info.patient_spacing() {
-            row.output_spacing_row_mm = format!("{:.6}", sp[0] * scale[0]);
-            row.output_spacing_col_mm = format!("{:.6}", sp[1] * scale[1]);
-        }
         if let Some(dir) = out.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
         }
         if self.args.bits == 16 {
-            let Pixels::Float(f) = &pixels else { unreachable!("16-bit output is never quantised to 8 bits first") };
-            let img = cxr_image::lut::to_u16(f);
-            cxr_io::png16::write_png16(out, w, h, &img.pixels)?;
+            let img = cxr_image::lut::to_u16(&prepare(&shown.image, &self.prep).image);
+            self.fill_output_geometry(row, &r.info, img.width, img.height);
+            cxr_io::png16::write_png16(out, img.width, img.height, &img.pixels)?;
         } else {
-            let y8 = match pixels {
-                Pixels::Float(f) => cxr_image::lut::to_u8(&f),
-                Pixels::Eight(e) => e,
+            let y8 = if self.args.pillow_exact {
+                prepare_u8_pillow(&shown.image, &self.prep).0
+            } else {
+                cxr_image::lut::to_u8(&prepare(&shown.image, &self.prep).image)
             };
+            self.fill_output_geometry(row, &r.info, y8.width, y8.height);
             let img: Image2<u8> = equalize(&y8, self.equalize);
             let write = |path: &Path, im: &Image2<u8>| -> Result<()> {
                 if self.ext == "png" {

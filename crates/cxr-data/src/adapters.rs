@@ -235,12 +235,12 @@ fn nih(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     let records = (0..t.len())
         .map(|r| {
             let text = t.get(r, 1);
+            let hits = text.map(|s| subs.matches(s));
+            let compat: Vec<Value> = (0..pathologies.len()).map(|k| hits.as_ref().map(|h| h[k] as i8)).collect();
             let labels = if opts.txv_compat {
-                let hits = text.map(|s| subs.matches(s));
-                pathologies.iter().enumerate().map(|(k, _)| hits.as_ref().map(|h| h[k] as i8)).collect()
+                compat
             } else {
-                let hits = text.map(|s| subs.matches(s));
-                compat_l.push(pathologies.iter().enumerate().map(|(k, _)| hits.as_ref().map(|h| h[k] as i8)).collect());
+                compat_l.push(compat);
                 let fixed: Vec<Value> =
                     pathologies.iter().map(|p| text.map(|s| s.split('|').any(|tok| tok.trim() == p) as i8)).collect();
                 fixed_l.push(fixed.clone());

@@ -62,6 +62,10 @@ pub struct DicomInfo {
     pub imager_pixel_spacing: Option<[f64; 2]>,
     /// Estimated Radiographic Magnification Factor (0018,1114).
     pub magnification_factor: Option<f64>,
+    /// Image Position (Patient) (0020,0032): the first pixel's centre, LPS mm.
+    pub image_position: Option<[f64; 3]>,
+    /// Image Orientation (Patient) (0020,0037): row then column direction cosines.
+    pub image_orientation: Option<[f64; 6]>,
     pub view_position: Option<String>,
     pub patient_orientation: Option<String>,
     pub laterality: Option<String>,
@@ -339,6 +343,12 @@ fn header(path: &Path, obj: &DefaultDicomObject, opts: &ReadOptions) -> Result<(
         pixel_spacing: pair(floats(o, tags::PIXEL_SPACING)),
         imager_pixel_spacing: pair(floats(o, tags::IMAGER_PIXEL_SPACING)),
         magnification_factor: floats(o, tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR).map(|v| v[0]),
+        image_position: floats(o, tags::IMAGE_POSITION_PATIENT)
+            .filter(|v| v.len() == 3 && v.iter().all(|x| x.is_finite()))
+            .map(|v| [v[0], v[1], v[2]]),
+        image_orientation: floats(o, tags::IMAGE_ORIENTATION_PATIENT)
+            .filter(|v| v.len() == 6 && v.iter().all(|x| x.is_finite()))
+            .map(|v| std::array::from_fn(|i| v[i])),
         view_position: text(o, tags::VIEW_POSITION),
         patient_orientation: text(o, tags::PATIENT_ORIENTATION),
         laterality: text(o, tags::IMAGE_LATERALITY).or_else(|| text(o, tags::LATERALITY)),

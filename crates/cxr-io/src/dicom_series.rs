@@ -14,10 +14,9 @@
 //!   is resampled to the median step by linear interpolation between neighbouring slices along the normal;
 //! * duplicate positions, mixed sizes or orientations — errors naming the files.
 
-use crate::dicom::{looks_like_dicom, read_dicom, ReadOptions};
+use crate::dicom::{looks_like_dicom, read_dicom, read_dicom_info, ReadOptions};
 use crate::IoError;
 use cxr_core::{Affine, Volume};
-use dicom_dictionary_std::tags;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -43,50 +42,9 @@ struct Slice {
     hu: Vec<f32>,
 }
 
-fn attr_floats(path: &Path, tag: dicom_core::Tag, n: usize, name: &str) -> Result<Vec<f64>, IoError> {
-    let obj = dicom_object::OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map_err(|e| IoError::format(path, format!("is not a readable DICOM file ({e})")))?;
-    let v = obj
-        .element_opt(tag)
-        .ok()
-        .flatten()
-        .and_then(|e| e.to_multi_float64().ok())
-        .filter(|v| v.len() == n && v.iter().all(|x| x.is_finite()))
-        .ok_or_else(|| {
-            IoError::format(path, format!("has no valid {name}; a CT slice needs it to be placed in a volume"))
-        })?;
-    Ok(v)
-}
-
-fn series_uid(path: &Path) -> Option<String> {
-    let obj = dicom_object::OpenFileOptions::new().read_until(tags::PIXEL_DATA).open_file(path).ok()?;
-    let e = obj.element_opt(tags::SERIES_INSTANCE_UID).ok()??;
-    Some(e.to_str().ok()?.trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string())
-}
-
-/// DICOM files under a folder (recursively, name order, hidden entries skipped).
+/// DICOM files under a folder (recursively, name order, hidden entries skipped; see [`crate::files_under`]).
 pub fn dicom_files(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
-    fn visit(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|source| IoError::Read { path: dir.to_path_buf(), source })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                visit(&p, out)?;
-            } else if looks_like_dicom(&p) {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    visit(dir, &mut out)?;
-    Ok(out)
+    Ok(crate::files_under(dir, None)?.into_iter().filter(|p| looks_like_dicom(p)).collect())
 }
 
 /// Whether a folder holds DICOM files (so it is read as a series rather than as a folder of volumes).
@@ -108,9 +66,12 @@ pub fn read_dicom_series(dir: &Path, series: Option<&str>) -> Result<(Volume<f32
     if files.is_empty() {
         return Err(IoError::format(dir, "holds no DICOM files (looked for the 'DICM' preamble, recursively)"));
     }
+    // Group by series from the headers alone; only the chosen series' pixels are decoded.
+    let opts = ReadOptions::default();
     let mut by_series: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for f in files {
-        by_series.entry(series_uid(&f).unwrap_or_default()).or_default().push(f);
+        let uid = read_dicom_info(&f, &opts).ok().and_then(|(info, _)| info.series_uid).unwrap_or_default();
+        by_series.entry(uid).or_default().push(f);
     }
     let (uid, files) = match series {
         Some(s) => by_series
@@ -127,18 +88,20 @@ pub fn read_dicom_series(dir: &Path, series: Option<&str>) -> Result<(Volume<f32
     if files.len() < 2 {
         return Err(IoError::format(dir, format!("series {uid} has {} slice; a volume needs at least 2", files.len())));
     }
-    let opts = ReadOptions::default();
     let mut slices = Vec::with_capacity(files.len());
+    let missing = |f: &Path, name: &str| {
+        IoError::format(f, format!("has no valid {name}; a CT slice needs it to be placed in a volume"))
+    };
     for f in files {
         let img = read_dicom(&f, &opts)?;
-        let position = attr_floats(&f, tags::IMAGE_POSITION_PATIENT, 3, "Image Position (Patient)")?;
-        let orientation = attr_floats(&f, tags::IMAGE_ORIENTATION_PATIENT, 6, "Image Orientation (Patient)")?;
-        let spacing = img.info.pixel_spacing.ok_or_else(|| IoError::format(&f, "has no valid Pixel Spacing"))?;
+        let position = img.info.image_position.ok_or_else(|| missing(&f, "Image Position (Patient)"))?;
+        let orientation = img.info.image_orientation.ok_or_else(|| missing(&f, "Image Orientation (Patient)"))?;
+        let spacing = img.info.pixel_spacing.ok_or_else(|| missing(&f, "Pixel Spacing"))?;
         let hu = img.stored.pixels.iter().map(|&v| img.transforms.modality.apply(v as f64) as f32).collect();
         slices.push(Slice {
             path: f,
-            position: [position[0], position[1], position[2]],
-            orientation: std::array::from_fn(|i| orientation[i]),
+            position,
+            orientation,
             spacing,
             rows: img.stored.height,
             cols: img.stored.width,

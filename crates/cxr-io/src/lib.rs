@@ -55,6 +55,34 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
     }
 }
 
+/// The files under a folder, recursively, in name order: hidden entries (`.name`) and the folder `exclude`
+/// (compared canonically) are skipped, symlinked files are kept and symlinked folders not followed.
+pub fn files_under(dir: &Path, exclude: Option<&Path>) -> Result<Vec<PathBuf>, IoError> {
+    fn visit(dir: &Path, exclude: Option<&Path>, out: &mut Vec<PathBuf>) -> Result<(), IoError> {
+        let read_err = |source| IoError::Read { path: dir.to_path_buf(), source };
+        let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(read_err)?.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            if e.file_name().to_string_lossy().starts_with('.')
+                || exclude.is_some_and(|x| p.canonicalize().ok().as_deref() == Some(x))
+            {
+                continue;
+            }
+            let ft = e.file_type().map_err(|source| IoError::Read { path: p.clone(), source })?;
+            if ft.is_dir() {
+                visit(&p, exclude, out)?;
+            } else if ft.is_file() || (ft.is_symlink() && p.is_file()) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    visit(dir, exclude, &mut out)?;
+    Ok(out)
+}
+
 /// Whether a file name is a volume format cxrkit reads (`.nii`, `.nii.gz`, `.mha`, `.mhd`).
 pub fn is_volume_file(path: &Path) -> bool {
     let n = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
