@@ -8,6 +8,7 @@ from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.cider.cider import Cider
+from pycocoevalcap.meteor.meteor import Meteor
 from rouge_score import rouge_scorer
 import sacrebleu
 
@@ -32,6 +33,12 @@ gts, res = tokenize()
 out["coco_bleu4"] = timed(lambda: Bleu(4).compute_score(gts, res, verbose=0))
 out["coco_rougeL"] = timed(lambda: Rouge().compute_score(gts, res))
 out["coco_ciderD"] = timed(lambda: Cider().compute_score(gts, res))
+# METEOR as users run it (a new scorer: JVM start + resource load + scoring), and scoring alone.
+def meteor_fresh():
+    m = Meteor(); m.compute_score(gts, res); del m
+out["coco_meteor_incl_load"] = timed(meteor_fresh)
+warm = Meteor()
+out["coco_meteor_score_only"] = timed(lambda: warm.compute_score(gts, res))
 for stem in (False, True):
     sc = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=stem)
     out["rouge_score_rougeL_" + ("stem" if stem else "nostem")] = timed(lambda: [sc.score(refs_raw[k], hyps_raw[k]) for k in range(N)])

@@ -4,7 +4,10 @@ use crate::output::{emit, write_atomic};
 use crate::reports::{read_reports, ReadOptions, ReportBody, ReportInput};
 use anyhow::{bail, Context, Result};
 use cxr_metrics::clinical::{Conventions, UncertainAs};
+use cxr_metrics::text::meteor::{Meteor, MeteorParams};
+use cxr_metrics::text::ptb;
 use cxr_metrics::text::suite::{self, Family, PairStats, ScoreOptions, Scorer, SystemStats};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,10 +27,14 @@ pub struct ScoreArgs {
     /// Text column (default: `report` or `text`, else `findings` + " " + `impression`).
     #[arg(long)]
     pub text_col: Option<String>,
-    /// Metric families, comma separated: bleu, rouge, cider, bleu-raw, rouge-score, sacrebleu, chrf,
-    /// clinical, length — or all.
+    /// Metric families, comma separated: bleu, rouge, cider, meteor, bleu-raw, rouge-score, sacrebleu,
+    /// chrf, clinical, length — or all (METEOR only when --meteor-data is given).
     #[arg(long, default_value = "all")]
     pub metrics: String,
+    /// METEOR 1.5 resources: the `meteor` folder of an installed pycocoevalcap (meteor-1.5.jar +
+    /// data/paraphrase-en.gz), the jar, or the jar unpacked. Nothing is downloaded.
+    #[arg(long, value_name = "PATH")]
+    pub meteor_data: Option<PathBuf>,
     /// Write per-pair scores to this CSV (atomically).
     #[arg(long)]
     pub per_pair: Option<PathBuf>,
@@ -75,6 +82,7 @@ pub fn describe(key: &str) -> &'static str {
         "bleu1" | "bleu2" | "bleu3" | "bleu4" => "pycocoevalcap 1.2 BLEU, PTB tokens, corpus",
         "rouge_l" => "pycocoevalcap 1.2 ROUGE-L (beta 1.2), mean",
         "cider_d" => "pycocoevalcap 1.2 CIDEr-D (sigma 6, df from these refs), mean",
+        "meteor" => "pycocoevalcap 1.2 METEOR 1.5 (-l en -norm), corpus from summed statistics",
         "bleu4_raw" => "RadEval bleu: BLEU-4 on raw white-space tokens, corpus",
         "rouge_score_l" => "rouge-score 0.1.2 ROUGE-L F, Porter stem (RadEval), mean",
         "rouge_score_l_nostem" => "rouge-score 0.1.2 ROUGE-L F, no stemming, mean",
@@ -174,6 +182,7 @@ fn per_pair_csv(ids: &[String], systems: &[(&str, &SystemStats)], refs_words: &[
         "bleu4",
         "rouge_l",
         "cider_d",
+        "meteor",
         "bleu4_raw",
         "rouge_score_l",
         "rouge_score_l_nostem",
@@ -195,6 +204,7 @@ fn per_pair_csv(ids: &[String], systems: &[(&str, &SystemStats)], refs_words: &[
             row.extend((0..4).map(|k| cell(b.map(|b| b[k]))));
             row.push(cell(Some(p.rouge_l)));
             row.push(cell(Some(p.cider_d)));
+            row.push(cell(p.meteor.map(|m| m.score(&MeteorParams::default()))));
             row.push(cell(p.bleu_raw.map(|s| s.scores()[3])));
             row.push(cell(Some(p.rouge_score_l)));
             row.push(cell(Some(p.rouge_score_l_nostem)));
@@ -217,13 +227,32 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     if a.zero_division != 0.0 && a.zero_division != 1.0 {
         bail!("--zero-division {} is not supported: use 0 (sklearn's default) or 1", a.zero_division);
     }
-    let families = parse_families(&a.metrics).context("bad --metrics")?;
+    let mut families = parse_families(&a.metrics).context("bad --metrics")?;
+    let mut warnings = Vec::new();
+    let mut meteor_skipped = None;
+    if families.contains(&Family::Meteor) && a.meteor_data.is_none() {
+        if a.metrics.trim().eq_ignore_ascii_case("all") {
+            families.retain(|f| *f != Family::Meteor);
+            meteor_skipped = Some(
+                "METEOR skipped: it needs the METEOR 1.5 resources; give --meteor-data with the `meteor` folder of \
+                 an installed pycocoevalcap"
+                    .to_string(),
+            );
+        } else {
+            bail!(
+                "--metrics asks for meteor but --meteor-data is not given: point it at the `meteor` folder of an \
+                 installed pycocoevalcap (meteor-1.5.jar and data/paraphrase-en.gz; `pip download pycocoevalcap` \
+                 and unzip the wheel), or leave meteor out"
+            );
+        }
+    }
     let opts = ScoreOptions {
         families,
         conventions: Conventions {
             uncertain: if a.uncertain == Uncertain::Positive { UncertainAs::Positive } else { UncertainAs::Negative },
             zero_division: a.zero_division,
         },
+        meteor_params: MeteorParams::default(),
     };
     let ropts =
         ReadOptions { format: None, text_col: a.text_col.clone(), id_col: a.id_col.clone(), keep_going: a.keep_going };
@@ -231,22 +260,38 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     if refs.ids.is_empty() {
         bail!("{} has no reports to score against", a.refs.display());
     }
+    let mut hyp_sides = Vec::new();
+    for h in &a.hyps {
+        let side = read_side(h, &ropts, a.quiet)?;
+        hyp_sides.push((h.clone(), align(&refs, &side)?));
+    }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
-    let scorer = Scorer::new();
+    let mut scorer = Scorer::new();
+    if let (Some(path), true) = (&a.meteor_data, opts.families.contains(&Family::Meteor)) {
+        // Only the paraphrases that can match these texts are kept (exact, and far faster than the whole table).
+        let texts: Vec<String> = pool.install(|| {
+            refs.texts
+                .par_iter()
+                .chain(hyp_sides.iter().flat_map(|(_, h)| h).par_bridge())
+                .map(|t| ptb::coco_tokenize(t))
+                .collect()
+        });
+        let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let meteor = Meteor::load_for(path, &text_refs)
+            .with_context(|| format!("cannot load METEOR resources from {}", path.display()))?;
+        scorer = scorer.with_meteor(meteor);
+    }
     let ref_texts: Vec<&str> = refs.texts.iter().map(String::as_str).collect();
     let (ref_stats, systems) = pool.install(|| -> Result<_> {
         let ref_stats = scorer.reference_stats(&ref_texts, &opts);
         let mut systems = Vec::new();
-        for h in &a.hyps {
-            let side = read_side(h, &ropts, a.quiet)?;
-            let hyps = align(&refs, &side)?;
+        for (h, hyps) in &hyp_sides {
             let hyp_texts: Vec<&str> = hyps.iter().map(String::as_str).collect();
             systems.push((h.clone(), scorer.score(&hyp_texts, &ref_texts, &opts)));
         }
         Ok((ref_stats, systems))
     })?;
 
-    let mut warnings = Vec::new();
     let n = ref_texts.len();
     if n == 1 && opts.families.contains(&Family::Cider) {
         warnings.push("CIDEr-D of a one-pair corpus is 0 by definition: its document frequencies come from the references scored (ln 1 = 0); score a whole test set".to_string());
@@ -287,6 +332,15 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         write_atomic(p, &per_pair_csv(&refs.ids, &prefixed, &refs_words)?)?;
     }
 
+    let meteor_info = match scorer.meteor() {
+        Some(m) => serde_json::json!({
+            "modules": m.resources.modules(),
+            "sources": m.resources.sources,
+            "paraphrases_used": m.resources.paraphrases.as_ref().map_or(0, |p| p.len()),
+            "params": m.params,
+        }),
+        None => serde_json::json!({ "skipped": meteor_skipped }),
+    };
     let out = if a.json {
         let sys_json: Vec<serde_json::Value> = systems
             .iter()
@@ -319,6 +373,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
             "comparison": comparison.as_ref().map(|c| c.iter().map(|(k, t)| (k.to_string(), serde_json::json!(t))).collect::<serde_json::Map<_, _>>()),
             "bootstrap": {"resamples": a.bootstrap, "level": a.ci, "seed": a.seed},
             "conventions": opts.conventions,
+            "meteor": meteor_info,
             "definitions": definitions,
             "warnings": warnings,
         });
@@ -353,6 +408,14 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         if a.bootstrap > 0 && systems.len() == 1 {
             let _ = writeln!(t, "CI: percentile bootstrap over pairs, {} resamples, seed {}", a.bootstrap, a.seed);
         }
+        if let Some(m) = scorer.meteor() {
+            let _ = writeln!(
+                t,
+                "METEOR: modules {}; resources {}",
+                m.resources.modules().join(", "),
+                m.resources.sources.join(", ")
+            );
+        }
         if opts.families.contains(&Family::Clinical) {
             let _ = writeln!(
                 t,
@@ -364,6 +427,9 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     };
     emit(None, &out)?;
     if !a.quiet {
+        if let Some(note) = &meteor_skipped {
+            eprintln!("note: {note}");
+        }
         for w in &warnings {
             eprintln!("warning: {w}");
         }

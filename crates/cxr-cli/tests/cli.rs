@@ -238,6 +238,59 @@ fn score_prints_the_golden_corpus_values() {
 }
 
 #[test]
+fn score_meteor_with_resources_and_without() {
+    // METEOR needs the jar's resources: the test subset (crates/cxr-metrics/tests/data/meteor) stands in for
+    // an installed pycocoevalcap's `meteor` folder. Its golden cases hold these two pairs' jar scores.
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../cxr-metrics/tests/data/meteor/meteor_golden.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let cases: Vec<&serde_json::Value> =
+        golden["cases"].as_array().unwrap().iter().filter(|c| c["kind"] == "ptb").take(3).collect();
+    let ids: Vec<String> = (0..cases.len()).map(|i| i.to_string()).collect();
+    let r: Vec<(&str, &str)> =
+        ids.iter().zip(&cases).map(|(i, c)| (i.as_str(), c["refs"][0].as_str().unwrap())).collect();
+    let h: Vec<(&str, &str)> = ids.iter().zip(&cases).map(|(i, c)| (i.as_str(), c["hyp"].as_str().unwrap())).collect();
+    let (rp, hp, d) = score_fixture("meteor", &r, &h);
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-metrics/tests/data/meteor/resources");
+    let pp = d.join("pairs.csv");
+    let args = ["score", "--refs", rp.to_str().unwrap(), "--hyps", hp.to_str().unwrap(), "--bootstrap", "0"];
+    let mut with = args.to_vec();
+    with.extend(["--metrics", "meteor", "--meteor-data", data, "--json", "--per-pair", pp.to_str().unwrap()]);
+    let o = cxr(&with, None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["meteor"]["modules"], serde_json::json!(["exact", "stem", "synonym", "paraphrase"]));
+    let corpus = v["systems"][0]["values"]["meteor"].as_f64().unwrap();
+    assert!(corpus > 0.0 && corpus < 1.0);
+    // The texts are already PTB tokens, so each pair's value is the jar's.
+    let mut rdr = csv::Reader::from_path(&pp).unwrap();
+    let col = rdr.headers().unwrap().iter().position(|c| c == "meteor").unwrap();
+    for (row, c) in rdr.records().zip(&cases) {
+        let got: f64 = row.unwrap()[col].parse().unwrap();
+        assert!((got - c["meteor"].as_f64().unwrap()).abs() <= 1e-6, "{got} vs {}", c["meteor"]);
+    }
+    // Without resources: `all` skips METEOR with a warning, `--metrics meteor` is an error naming the fix.
+    let o = cxr(&args, None);
+    assert!(o.status.success());
+    assert!(text(&o.stderr).contains("METEOR skipped"), "{}", text(&o.stderr));
+    let mut ask = args.to_vec();
+    ask.extend(["--metrics", "meteor"]);
+    let o = cxr(&ask, None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("--meteor-data"), "{}", text(&o.stderr));
+    let mut bad = args.to_vec();
+    bad.extend(["--metrics", "meteor", "--meteor-data", "/nonexistent/meteor"]);
+    let o = cxr(&bad, None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("pycocoevalcap"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn score_table_per_pair_and_empty_hypotheses() {
     let hyps = [("c", "Lungs are clear."), ("a", "No effusion. Mild cardiomegaly."), ("b", "")];
     let (rp, hp, d) = score_fixture("table", &REFS, &hyps);

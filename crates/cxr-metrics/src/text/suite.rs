@@ -10,6 +10,7 @@
 //! | `bleu1`…`bleu4` | COCO BLEU, corpus (from summed counts) | pycocoevalcap 1.2 on PTB tokens |
 //! | `rouge_l` | COCO ROUGE-L (β = 1.2), mean | pycocoevalcap 1.2 |
 //! | `cider_d` | CIDEr-D, mean (df from all references) | pycocoevalcap 1.2 |
+//! | `meteor` | METEOR 1.5, corpus (from summed statistics; only with the jar's resources) | pycocoevalcap 1.2 |
 //! | `bleu4_raw` | BLEU-4 on raw white-space tokens | RadEval `bleu` |
 //! | `rouge_score_l` / `rouge_score_l_nostem` | ROUGE-L F with / without Porter stemming, mean | rouge-score 0.1.2 (RadEval uses the stemmed one) |
 //! | `sacrebleu`, `chrf` | corpus BLEU / chrF2 | sacrebleu 2.6.0 defaults |
@@ -21,6 +22,7 @@
 //! pair's score is fixed), corpus BLEU/chrF re-sum the resampled statistics.
 
 use super::bleu::{self, BleuStats};
+use super::meteor::{Meteor, MeteorParams, MeteorStats};
 use super::porter::PorterStemmer;
 use super::{cider, ptb, rouge, sacrebleu};
 use crate::clinical::{classification_report, is_positive, ClinicalEfficacy, Conventions};
@@ -40,6 +42,8 @@ pub enum Family {
     Rouge,
     /// CIDEr-D.
     Cider,
+    /// METEOR 1.5 (needs the jar's resources; see [`Scorer::with_meteor`]).
+    Meteor,
     /// RadEval-style BLEU-4 on raw text.
     BleuRaw,
     /// rouge-score ROUGE-L (stemmed and not).
@@ -55,10 +59,11 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::Bleu,
         Family::Rouge,
         Family::Cider,
+        Family::Meteor,
         Family::BleuRaw,
         Family::RougeScore,
         Family::Sacrebleu,
@@ -72,6 +77,7 @@ impl Family {
             Family::Bleu => "bleu",
             Family::Rouge => "rouge",
             Family::Cider => "cider",
+            Family::Meteor => "meteor",
             Family::BleuRaw => "bleu-raw",
             Family::RougeScore => "rouge-score",
             Family::Sacrebleu => "sacrebleu",
@@ -99,6 +105,7 @@ pub struct PairStats {
     pub bleu_raw: Option<BleuStats>,
     pub rouge_l: f64,
     pub cider_d: f64,
+    pub meteor: Option<MeteorStats>,
     pub rouge_score_l: f64,
     pub rouge_score_l_nostem: f64,
     pub sacrebleu: Option<sacrebleu::SacreBleuStats>,
@@ -122,20 +129,26 @@ pub struct RefStats {
 pub struct ScoreOptions {
     pub families: Vec<Family>,
     pub conventions: Conventions,
+    pub meteor_params: MeteorParams,
 }
 
 impl Default for ScoreOptions {
     fn default() -> Self {
-        ScoreOptions { families: Family::ALL.to_vec(), conventions: Conventions::default() }
+        ScoreOptions {
+            families: Family::ALL.to_vec(),
+            conventions: Conventions::default(),
+            meteor_params: MeteorParams::default(),
+        }
     }
 }
 
-/// Scores corpora. Holds the labeler (for clinical efficacy) and the stemmer.
+/// Scores corpora. Holds the labeler (for clinical efficacy), the stemmer and, when given, METEOR.
 #[derive(Debug, Default)]
 pub struct Scorer {
     labeler: Labeler,
     stemmer: PorterStemmer,
     sentences: cxr_report::sentences::SentenceSplitter,
+    meteor: Option<Meteor>,
 }
 
 /// One system's per-pair statistics against the references.
@@ -154,6 +167,16 @@ fn words(s: &str) -> usize {
 impl Scorer {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Enables the `meteor` family (without it, METEOR is not computed even when asked for).
+    pub fn with_meteor(mut self, meteor: Meteor) -> Self {
+        self.meteor = Some(meteor);
+        self
+    }
+
+    pub fn meteor(&self) -> Option<&Meteor> {
+        self.meteor.as_ref()
     }
 
     /// Reference-side statistics (labels, lengths), computed once and shared by every system.
@@ -180,7 +203,8 @@ impl Scorer {
     /// Per-pair statistics of `hyps` against `refs` (one reference each, paired by position).
     pub fn score(&self, hyps: &[&str], refs: &[&str], opts: &ScoreOptions) -> SystemStats {
         let on = |f: Family| opts.families.contains(&f);
-        let need_ptb = on(Family::Bleu) || on(Family::Rouge) || on(Family::Cider);
+        let meteor = self.meteor.as_ref().filter(|_| on(Family::Meteor));
+        let need_ptb = on(Family::Bleu) || on(Family::Rouge) || on(Family::Cider) || meteor.is_some();
         let ptb_pairs: Vec<(String, String)> = if need_ptb {
             hyps.par_iter().zip(refs).map(|(h, r)| (ptb::coco_tokenize(h), ptb::coco_tokenize(r))).collect()
         } else {
@@ -207,6 +231,11 @@ impl Scorer {
                     }
                     if on(Family::Rouge) {
                         p.rouge_l = rouge::coco_rouge_l(hp, &[rp]);
+                    }
+                    if let Some(m) = meteor {
+                        // pycocoevalcap's wrapper strips `|||` and doubled spaces from the hypothesis.
+                        let h = hp.replace("|||", "").replace("  ", " ");
+                        p.meteor = Some(m.segment_stats(&h, &[rp]));
                     }
                 }
                 if on(Family::Cider) {
@@ -257,6 +286,12 @@ pub fn corpus_values<'a>(
     }
     if on(Family::Cider) {
         out.push(("cider_d", mean(|p| p.cider_d)));
+    }
+    if on(Family::Meteor) {
+        let stats: Option<Vec<MeteorStats>> = rows.clone().map(|(p, _)| p.meteor).collect();
+        if let Some(stats) = stats.filter(|s| !s.is_empty()) {
+            out.push(("meteor", MeteorStats::sum(&stats).score(&opts.meteor_params)));
+        }
     }
     if on(Family::BleuRaw) {
         let mut t = BleuStats::default();
@@ -378,7 +413,7 @@ pub fn compare(
     let keys: Vec<&'static str> = corpus_values(a.pairs.iter().zip(refs), opts).into_iter().map(|(k, _)| k).collect();
     keys.iter()
         .map(|key| {
-            let single = ScoreOptions { families: vec![family_of(key)], conventions: opts.conventions };
+            let single = ScoreOptions { families: vec![family_of(key)], ..opts.clone() };
             let pos = corpus_values(a.pairs.iter().zip(refs), &single).iter().position(|(x, _)| x == key).unwrap_or(0);
             let t = approximate_randomization(a.pairs.len(), trials, seed, |take_b| {
                 let rows =
@@ -396,6 +431,7 @@ fn family_of(key: &str) -> Family {
         k if k.starts_with("bleu") => Family::Bleu,
         "rouge_l" => Family::Rouge,
         "cider_d" => Family::Cider,
+        "meteor" => Family::Meteor,
         k if k.starts_with("rouge_score") => Family::RougeScore,
         k if k.starts_with("sacrebleu") => Family::Sacrebleu,
         k if k.starts_with("chrf") => Family::Chrf,

@@ -1,0 +1,508 @@
+//! METEOR's language resources: function words, nonbreaking prefixes, the WordNet synonym dictionary and
+//! the paraphrase table, read from the files pycocoevalcap installs (the jar is a zip archive).
+
+use super::normalize::{parse_nonbreaking, Nonbreaking};
+use cxr_core::hash::{FxHashMap, FxHashSet};
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
+
+/// Why the resources could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MeteorError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {problem}")]
+    Format { path: PathBuf, problem: String },
+    #[error(
+        "{path}: no METEOR resources found ({missing}); give the `meteor` folder of an installed pycocoevalcap \
+         (it holds meteor-1.5.jar and data/paraphrase-en.gz), the jar itself, or a folder with the jar's files unpacked"
+    )]
+    NotFound { path: PathBuf, missing: String },
+}
+
+fn format_err(path: &Path, problem: impl Into<String>) -> MeteorError {
+    MeteorError::Format { path: path.to_path_buf(), problem: problem.into() }
+}
+
+/// WordNet synsets (`english.synsets`) and irregular forms (`english.exceptions`), as the jar loads them.
+#[derive(Debug, Default)]
+pub struct SynonymDictionary {
+    synsets: FxHashMap<String, Vec<u32>>,
+    bases: FxHashMap<String, Vec<String>>,
+}
+
+/// WordNet's detachment rules (noun, verb, adjective suffixes and their replacements), as the jar applies them.
+const MORPH_RULES: [(&str, &str); 20] = [
+    ("s", ""),
+    ("ses", "s"),
+    ("xes", "x"),
+    ("zes", "z"),
+    ("ches", "ch"),
+    ("shes", "sh"),
+    ("men", "man"),
+    ("ies", "y"),
+    ("s", ""),
+    ("ies", "y"),
+    ("es", "e"),
+    ("es", ""),
+    ("ed", "e"),
+    ("ed", ""),
+    ("ing", "e"),
+    ("ing", ""),
+    ("er", ""),
+    ("est", ""),
+    ("er", "e"),
+    ("est", "e"),
+];
+
+impl SynonymDictionary {
+    /// Parses the two files (pairs of lines: word, then synset numbers; base form, then its inflections).
+    pub fn parse(exceptions: &str, synsets: &str) -> Result<Self, String> {
+        let mut d = SynonymDictionary::default();
+        let mut lines = exceptions.lines();
+        while let Some(base) = lines.next() {
+            let forms = lines.next().unwrap_or("");
+            for form in forms.split_whitespace() {
+                d.bases.entry(form.to_string()).or_default().push(base.to_string());
+            }
+        }
+        let mut lines = synsets.lines();
+        while let Some(word) = lines.next() {
+            let ids = lines.next().unwrap_or("");
+            let set = ids
+                .split_whitespace()
+                .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
+                .collect::<Result<Vec<u32>, String>>()?;
+            d.synsets.insert(word.to_string(), set);
+        }
+        Ok(d)
+    }
+
+    fn synsets_of(&self, word: &str) -> &[u32] {
+        self.synsets.get(word).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// WordNet's base form of `word` that has synsets ("" when none; the word itself when it ends in "ss" or
+    /// is shorter than three characters).
+    fn morph<'a>(&self, word: &'a str) -> std::borrow::Cow<'a, str> {
+        if word.ends_with("ss") || word.encode_utf16().count() <= 2 {
+            return word.into();
+        }
+        for (suffix, ending) in MORPH_RULES {
+            if let Some(stem) = word.strip_suffix(suffix) {
+                let candidate = format!("{stem}{ending}");
+                if self.synsets.contains_key(&candidate) {
+                    return candidate.into();
+                }
+            }
+        }
+        "".into()
+    }
+
+    /// The synsets of a word and of its base forms.
+    pub fn all_synsets(&self, word: &str) -> FxHashSet<u32> {
+        let mut set: FxHashSet<u32> = self.synsets_of(word).iter().copied().collect();
+        match self.bases.get(word) {
+            Some(bases) => {
+                for b in bases {
+                    set.extend(self.synsets_of(b));
+                }
+            }
+            None => set.extend(self.synsets_of(&self.morph(word))),
+        }
+        set
+    }
+}
+
+/// A `Read` over chunks arriving on a channel (an empty chunk ends the stream).
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(c)) => {
+                    self.chunk = c;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next: FxHashMap<u32, u32>,
+    emit: Vec<u32>,
+}
+
+/// The paraphrase table as the jar's transducer: a trie over reference phrases whose nodes list the
+/// paraphrases (in file order) of the phrase that ends there.
+#[derive(Debug)]
+pub struct ParaphraseTable {
+    vocab: FxHashMap<String, u32>,
+    states: Vec<State>,
+    paraphrases: Vec<Vec<u32>>,
+}
+
+impl ParaphraseTable {
+    /// Reads the table (triples of lines: probability, phrase, paraphrase). With `keep`, only entries whose
+    /// words all pass are stored — exact when `keep` admits every word that will be scored, because a
+    /// phrase with any other word can never match.
+    pub fn read(mut input: impl BufRead, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
+        let mut t =
+            ParaphraseTable { vocab: FxHashMap::default(), states: vec![State::default()], paraphrases: Vec::new() };
+        let (mut prob, mut phrase, mut para) = (Vec::new(), Vec::new(), Vec::new());
+        let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+        loop {
+            prob.clear();
+            if input.read_until(b'\n', &mut prob)? == 0 {
+                break;
+            }
+            phrase.clear();
+            para.clear();
+            input.read_until(b'\n', &mut phrase)?;
+            input.read_until(b'\n', &mut para)?;
+            let phrase = std::str::from_utf8(&phrase).map_err(|_| bad("a phrase is not UTF-8"))?;
+            let para = std::str::from_utf8(&para).map_err(|_| bad("a paraphrase is not UTF-8"))?;
+            if let Some(keep) = keep {
+                if !phrase.split_whitespace().chain(para.split_whitespace()).all(keep) {
+                    continue;
+                }
+            }
+            let from: Vec<u32> = phrase.split_whitespace().map(|w| t.intern(w)).collect();
+            let to: Vec<u32> = para.split_whitespace().map(|w| t.intern(w)).collect();
+            let index = t.paraphrases.len() as u32;
+            t.paraphrases.push(to);
+            let mut s = 0usize;
+            for w in from {
+                let n = t.states.len() as u32;
+                let next = *t.states[s].next.entry(w).or_insert(n);
+                if next == n {
+                    t.states.push(State::default());
+                }
+                s = next as usize;
+            }
+            t.states[s].emit.push(index);
+        }
+        Ok(t)
+    }
+
+    /// Reads a gzipped table, inflating on a second thread while this one parses (the two cost about the same).
+    pub fn read_gz(file: std::fs::File, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(8);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
+                loop {
+                    let mut chunk = vec![0u8; 1 << 20];
+                    let mut n = 0;
+                    let result = loop {
+                        match dec.read(&mut chunk[n..]) {
+                            Ok(0) => break Ok(()),
+                            Ok(k) => {
+                                n += k;
+                                if n == chunk.len() {
+                                    break Ok(());
+                                }
+                            }
+                            Err(e) => break Err(e),
+                        }
+                    };
+                    chunk.truncate(n);
+                    let done = n == 0 || result.is_err();
+                    let msg = result.map(|_| chunk);
+                    if tx.send(msg).is_err() || done {
+                        break;
+                    }
+                }
+            });
+            let reader = ChunkReader { rx, chunk: Vec::new(), at: 0 };
+            Self::read(std::io::BufReader::with_capacity(1 << 16, reader), keep)
+        })
+    }
+
+    fn intern(&mut self, w: &str) -> u32 {
+        let n = self.vocab.len() as u32;
+        *self.vocab.entry(w.to_string()).or_insert(n)
+    }
+
+    /// The id of a word (`None` when the table never uses it).
+    pub fn id(&self, w: &str) -> Option<u32> {
+        self.vocab.get(w).copied()
+    }
+
+    /// Entries stored.
+    pub fn len(&self) -> usize {
+        self.paraphrases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paraphrases.is_empty()
+    }
+
+    /// `(phrase length, paraphrase index)` of every phrase starting at `words[start]`, shortest first.
+    pub fn phrases_at(&self, words: &[Option<u32>], start: usize) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        let mut s = 0usize;
+        for (k, w) in words[start..].iter().enumerate() {
+            let Some(next) = w.and_then(|w| self.states[s].next.get(&w)) else { break };
+            s = *next as usize;
+            out.extend(self.states[s].emit.iter().map(|&i| (k + 1, i)));
+        }
+        out
+    }
+
+    pub fn paraphrase(&self, index: u32) -> &[u32] {
+        &self.paraphrases[index as usize]
+    }
+}
+
+/// What the stem and synonym modules need of a word (computed once per word when cached).
+#[derive(Debug, Clone)]
+pub struct WordInfo {
+    /// Java hash of the Snowball stem.
+    pub stem_hash: i32,
+    /// Synsets of the word and its base forms, sorted.
+    pub synsets: Vec<u32>,
+}
+
+/// Everything the aligner and the normaliser need.
+#[derive(Debug, Default)]
+pub struct MeteorResources {
+    pub function_words: FxHashSet<String>,
+    pub nonbreaking: FxHashMap<String, Nonbreaking>,
+    pub synonyms: Option<SynonymDictionary>,
+    pub paraphrases: Option<ParaphraseTable>,
+    /// Where each resource came from (for reports).
+    pub sources: Vec<String>,
+    /// Per-word stem and synsets of a known vocabulary (see [`MeteorResources::cache_words`]).
+    cache: FxHashMap<String, WordInfo>,
+}
+
+impl MeteorResources {
+    /// From the texts of the resource files (function words and nonbreaking prefixes one per line).
+    pub fn from_parts(
+        function_words: &str,
+        nonbreaking_prefixes: &str,
+        synonyms: Option<SynonymDictionary>,
+        paraphrases: Option<ParaphraseTable>,
+    ) -> Result<Self, MeteorError> {
+        Ok(MeteorResources {
+            function_words: function_words.lines().map(str::to_string).collect(),
+            nonbreaking: parse_nonbreaking(nonbreaking_prefixes),
+            synonyms,
+            paraphrases,
+            sources: Vec::new(),
+            cache: FxHashMap::default(),
+        })
+    }
+
+    /// The stem and synsets of `word` (from the cache when there).
+    pub fn word_info(&self, word: &str) -> std::borrow::Cow<'_, WordInfo> {
+        match self.cache.get(word) {
+            Some(i) => std::borrow::Cow::Borrowed(i),
+            None => std::borrow::Cow::Owned(self.compute_word_info(word)),
+        }
+    }
+
+    fn compute_word_info(&self, word: &str) -> WordInfo {
+        let mut synsets: Vec<u32> = match &self.synonyms {
+            Some(s) => s.all_synsets(word).into_iter().collect(),
+            None => Vec::new(),
+        };
+        synsets.sort_unstable();
+        WordInfo { stem_hash: super::java_hash(&crate::text::snowball::stem(word)), synsets }
+    }
+
+    /// Computes stems and synsets of `words` once, for every pair that uses them.
+    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        for w in words {
+            if !self.cache.contains_key(w) {
+                let info = self.compute_word_info(w);
+                self.cache.insert(w.to_string(), info);
+            }
+        }
+    }
+
+    /// The modules that can run (exact and stem always; synonym and paraphrase when their data was read).
+    pub fn modules(&self) -> Vec<&'static str> {
+        let mut m = vec!["exact", "stem"];
+        if self.synonyms.is_some() {
+            m.push("synonym");
+        }
+        if self.paraphrases.is_some() {
+            m.push("paraphrase");
+        }
+        m
+    }
+
+    /// Reads the resources from `path`: pycocoevalcap's `meteor` folder (`meteor-1.5.jar` +
+    /// `data/paraphrase-en.gz`), the jar itself (the paraphrase table then beside it in `data/`), or a
+    /// folder with the jar unpacked (`function/`, `nonbreaking/`, `synonym/`, and `paraphrase-en.gz` or
+    /// `data/paraphrase-en.gz`). All four modules are required: anything missing is an error naming it.
+    /// `keep` filters the paraphrase table (see [`ParaphraseTable::read`]; [`super::Meteor::load_for`]
+    /// builds it from the texts to score).
+    pub fn load(path: &Path, keep: Option<&dyn Fn(&str) -> bool>) -> Result<Self, MeteorError> {
+        let (mut r, para_path) = Self::load_without_paraphrases(path)?;
+        r.read_paraphrases(&para_path, keep)?;
+        Ok(r)
+    }
+
+    /// Everything but the paraphrase table, and the table's path.
+    pub(crate) fn load_without_paraphrases(path: &Path) -> Result<(Self, PathBuf), MeteorError> {
+        let (jar, dir) = if path.is_file() {
+            (Some(path.to_path_buf()), path.parent().unwrap_or(Path::new(".")).to_path_buf())
+        } else if path.join("meteor-1.5.jar").is_file() {
+            (Some(path.join("meteor-1.5.jar")), path.to_path_buf())
+        } else if path.join("function/english.words").is_file() {
+            (None, path.to_path_buf())
+        } else {
+            return Err(MeteorError::NotFound {
+                path: path.to_path_buf(),
+                missing: "neither meteor-1.5.jar nor function/english.words is there".into(),
+            });
+        };
+        let archive = match &jar {
+            Some(j) => Some(std::fs::read(j).map_err(|source| MeteorError::Read { path: j.clone(), source })?),
+            None => None,
+        };
+        let member = |name: &str| -> Result<String, MeteorError> {
+            let bytes = match (&jar, &archive) {
+                (Some(j), Some(raw)) => zip_member(raw, name).map_err(|p| format_err(j, p))?,
+                _ => {
+                    let p = dir.join(name);
+                    std::fs::read(&p).map_err(|source| MeteorError::Read { path: p, source })?
+                }
+            };
+            String::from_utf8(bytes).map_err(|_| format_err(&dir.join(name), "is not UTF-8 text"))
+        };
+        let function_words = member("function/english.words")?;
+        let nonbreaking = member("nonbreaking/english.prefixes")?;
+        let synonyms =
+            SynonymDictionary::parse(&member("synonym/english.exceptions")?, &member("synonym/english.synsets")?)
+                .map_err(|p| format_err(&dir.join("synonym/english.synsets"), p))?;
+        let para_path = [dir.join("data/paraphrase-en.gz"), dir.join("paraphrase-en.gz")]
+            .into_iter()
+            .find(|p| p.is_file())
+            .ok_or_else(|| MeteorError::NotFound {
+                path: dir.clone(),
+                missing: "data/paraphrase-en.gz (the paraphrase table) is missing".into(),
+            })?;
+        let mut r = Self::from_parts(&function_words, &nonbreaking, Some(synonyms), None)?;
+        r.sources = vec![jar.as_ref().unwrap_or(&dir).display().to_string()];
+        Ok((r, para_path))
+    }
+
+    /// Reads the (gzipped) paraphrase table.
+    pub(crate) fn read_paraphrases(
+        &mut self,
+        path: &Path,
+        keep: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<(), MeteorError> {
+        let file =
+            std::fs::File::open(path).map_err(|source| MeteorError::Read { path: path.to_path_buf(), source })?;
+        let table = ParaphraseTable::read_gz(file, keep)
+            .map_err(|e| format_err(path, format!("the gzip stream is corrupt or truncated ({e})")))?;
+        self.paraphrases = Some(table);
+        self.sources.push(path.display().to_string());
+        Ok(())
+    }
+}
+
+/// One named member of a zip archive (stored or deflated), found through the central directory.
+fn zip_member(raw: &[u8], name: &str) -> Result<Vec<u8>, String> {
+    let u16_at = |i: usize| raw.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at = |i: usize| raw.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let short = || "is not a readable zip archive (truncated)".to_string();
+    let eocd = raw.windows(4).rposition(|w| w == b"PK\x05\x06").ok_or("is not a zip archive (no end record)")?;
+    let entries = u16_at(eocd + 10).ok_or_else(short)?;
+    let mut at = u32_at(eocd + 16).ok_or_else(short)?;
+    for _ in 0..entries {
+        if raw.get(at..at + 4) != Some(b"PK\x01\x02") {
+            return Err("has a corrupt central directory".into());
+        }
+        let method = u16_at(at + 10).ok_or_else(short)?;
+        let compressed = u32_at(at + 20).ok_or_else(short)?;
+        let (name_len, extra_len, comment_len) = (
+            u16_at(at + 28).ok_or_else(short)?,
+            u16_at(at + 30).ok_or_else(short)?,
+            u16_at(at + 32).ok_or_else(short)?,
+        );
+        let local = u32_at(at + 42).ok_or_else(short)?;
+        let entry_name = raw.get(at + 46..at + 46 + name_len).ok_or_else(short)?;
+        if entry_name == name.as_bytes() {
+            let start = local + 30 + u16_at(local + 26).ok_or_else(short)? + u16_at(local + 28).ok_or_else(short)?;
+            let data = raw.get(start..start + compressed).ok_or_else(short)?;
+            return match method {
+                0 => Ok(data.to_vec()),
+                8 => {
+                    let mut out = Vec::new();
+                    flate2::read::DeflateDecoder::new(data)
+                        .read_to_end(&mut out)
+                        .map_err(|e| format!("member {name} is corrupt ({e})"))?;
+                    Ok(out)
+                }
+                m => Err(format!("member {name} uses compression method {m}, which is not supported")),
+            };
+        }
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    Err(format!("has no member {name} (is it meteor-1.5.jar?)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn morphology_follows_wordnet_rules() {
+        let d = SynonymDictionary::parse("mouse\nmice\n", "box\n1 2\nmouse\n3\nrun\n4\nrunning\n5\n").unwrap();
+        assert_eq!(d.morph("boxes"), "box");
+        assert_eq!(d.morph("runs"), "run");
+        assert_eq!(d.morph("glass"), "glass");
+        assert_eq!(d.morph("zzzs"), "");
+        let mut mice: Vec<u32> = d.all_synsets("mice").into_iter().collect();
+        mice.sort();
+        assert_eq!(mice, vec![3]);
+        assert!(SynonymDictionary::parse("", "w\nx y\n").is_err());
+    }
+
+    #[test]
+    fn paraphrase_trie_lists_phrases_shortest_first_in_file_order() {
+        let text = "0.5\nchest x ray\nradiograph\n0.4\nchest\nthorax\n0.3\nchest x ray\ncxr\n0.2\nunused word\nother\n";
+        let t = ParaphraseTable::read(text.as_bytes(), None).unwrap();
+        assert_eq!(t.len(), 4);
+        let words: Vec<Option<u32>> = ["chest", "x", "ray"].iter().map(|w| t.id(w)).collect();
+        let found: Vec<(usize, Vec<u32>)> =
+            t.phrases_at(&words, 0).into_iter().map(|(n, i)| (n, t.paraphrase(i).to_vec())).collect();
+        assert_eq!(
+            found,
+            vec![
+                (1, vec![t.id("thorax").unwrap()]),
+                (3, vec![t.id("radiograph").unwrap()]),
+                (3, vec![t.id("cxr").unwrap()])
+            ]
+        );
+        let keep = |w: &str| w != "unused";
+        let f = ParaphraseTable::read(text.as_bytes(), Some(&keep)).unwrap();
+        assert_eq!(f.len(), 3);
+    }
+
+    #[test]
+    fn missing_resources_are_named() {
+        let e = MeteorResources::load(Path::new("/nonexistent/meteor"), None).unwrap_err().to_string();
+        assert!(e.contains("pycocoevalcap"), "{e}");
+        assert!(zip_member(b"not a zip", "x").is_err());
+    }
+}
