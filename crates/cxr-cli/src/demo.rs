@@ -25,6 +25,9 @@ const SAMPLE_CT: &[u8] = include_bytes!("../../cxr-drr/tests/data/small_ct.nii.g
 const SAMPLE_LABELS: &[u8] = include_bytes!("../../cxr-drr/tests/data/small_mask.nii.gz");
 /// The bundled PA chest CR (pydicom-data RG1_J2KI, MIT; see the PROVENANCE.md there).
 const SAMPLE_CXR: &[u8] = include_bytes!("../../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
+/// A demonstration model (weights set by hand, not trained, not diagnostic) and its card.
+const DEMO_MODEL: &[u8] = include_bytes!("../../cxr-model/tests/data/demo_model.onnx");
+const DEMO_CARD: &[u8] = include_bytes!("../../cxr-model/tests/data/demo_model.card.json");
 /// TotalSegmentator labels in the sample: heart, and the five lung lobes.
 const HEART: usize = 51;
 const LUNGS: [usize; 5] = [10, 11, 12, 13, 14];
@@ -48,13 +51,17 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let scores = score_sample(&input.reports);
     let drafting = draft_sample(&labeler, &input.reports, &labels);
     let radiograph = ingest_sample_radiograph(&a.out)?;
+    let model_demo = predict_sample(&a.out, &radiograph)?;
     let drr_files = render_sample_drrs(&a.out)?;
     let csv_path = a.out.join("labels.csv");
     let jsonl_path = a.out.join("labels.jsonl");
     let html_path = a.out.join("index.html");
     write_atomic(&csv_path, &to_csv(&input.reports, &labels, ColumnOrder::Chexpert)?)?;
     write_atomic(&jsonl_path, &to_jsonl(&input.reports, &labels)?)?;
-    write_atomic(&html_path, render_html(&input.reports, &labels, &scores, &drr_files, &radiograph).as_bytes())?;
+    write_atomic(
+        &html_path,
+        render_html(&input.reports, &labels, &scores, &drr_files, &radiograph, &model_demo).as_bytes(),
+    )?;
 
     let counts = count_labels(&labels);
     if a.json {
@@ -74,6 +81,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
                 "example": {"id": drafting.id, "labels": drafting.stated, "draft": drafting.draft, "injected": drafting.injected, "flags": drafting.flags},
             },
             "radiograph": radiograph,
+            "model": model_demo,
             "drrs": drr_files,
             "outputs": [csv_path, jsonl_path, html_path],
         });
@@ -112,6 +120,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
         }
         println!("\nDecoded the bundled chest radiograph: {}", radiograph.summary);
         println!("  {}", a.out.join(&radiograph.png).display());
+        println!(
+            "\nRan the bundled DEMONSTRATION model ({}; weights set by hand, not trained, not diagnostic) on it:",
+            model_demo.model
+        );
+        println!("  {} = {:.3}; occlusion heatmap overlay:", model_demo.label, model_demo.score);
+        println!("  {}", a.out.join(&model_demo.overlay).display());
         println!("\nRendered DRRs of the bundled chest CT (physical mode, SID 1800 mm, 43 cm panel), heart and lung outlines from the projected masks:");
         for f in &drr_files {
             println!("  {}", a.out.join(f).display());
@@ -161,6 +175,48 @@ fn ingest_sample_radiograph(out: &std::path::Path) -> Result<RadiographDemo> {
         y8.height
     );
     Ok(RadiographDemo { dicom: "sample_chest_pa.dcm".into(), png, summary })
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ModelDemo {
+    model: String,
+    demonstration_only: bool,
+    label: String,
+    score: f64,
+    overlay: String,
+}
+
+/// Runs the bundled demonstration model on the decoded radiograph, as `cxr predict --heatmaps` does.
+fn predict_sample(out: &std::path::Path, radiograph: &RadiographDemo) -> Result<ModelDemo> {
+    let dir = out.join("demo_model");
+    std::fs::create_dir_all(&dir)?;
+    write_atomic(&dir.join("demo_model.onnx"), DEMO_MODEL)?;
+    write_atomic(&dir.join("demo_model.card.json"), DEMO_CARD)?;
+    let p = cxr_model::card::Predictor::load(&dir.join("demo_model.card.json"))?;
+    let r = cxr_io::dicom::read_dicom(&out.join(&radiograph.dicom), &cxr_io::dicom::ReadOptions::default())?;
+    let shown = cxr_image::display(&r.stored, &r.transforms, &cxr_core::image::VoiChoice::Default)
+        .map_err(anyhow::Error::msg)?;
+    let input = p.input_values(&shown.image);
+    let (maps, scores) = cxr_model::explain::occlusion(&p, &input, cxr_model::explain::Occlusion::default())?;
+    let side = 512;
+    let grey = p.prepared_at(&shown.image, side);
+    let s = p.card.input.size;
+    let small = cxr_core::image::Image2 { width: s, height: s, pixels: maps[0].clone() };
+    let big = cxr_image::resize::resize(&small, side, side, cxr_image::resize::Filter::Bilinear);
+    let overlay = "sample_chest_pa_demo_model_overlay.png".to_string();
+    cxr_io::png16::write_png_rgb8(
+        &out.join(&overlay),
+        side,
+        side,
+        &cxr_model::explain::overlay_rgb(&grey.pixels, &big.pixels),
+    )?;
+    Ok(ModelDemo {
+        model: p.card.name.clone(),
+        demonstration_only: p.card.demonstration_only,
+        label: p.card.labels[0].clone(),
+        score: scores[0],
+        overlay,
+    })
 }
 
 /// PA and left-lateral DRRs of the bundled CT with heart (red) and lung (cyan) outlines; returns file names.
@@ -371,6 +427,7 @@ fn render_html(
     scores: &suite::Values,
     drrs: &[String],
     radiograph: &RadiographDemo,
+    model: &ModelDemo,
 ) -> String {
     let mut h = String::from(concat!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cxr demo — report labels</title>\n<style>",
@@ -404,6 +461,15 @@ fn render_html(
         "<p>The bundled PA chest CR (pydicom-data RG1, MIT): {}.</p><p><img src=\"{}\" width=\"400\" alt=\"chest radiograph\"></p>",
         esc(&radiograph.summary),
         esc(&radiograph.png)
+    );
+    let _ = writeln!(
+        h,
+        "<p><b>Demonstration model, not diagnostic</b> ({}: weights set by hand, not trained): {} = {:.3}. \
+         Occlusion heatmap (where covering the image lowers the score):</p><p><img src=\"{}\" width=\"400\" alt=\"occlusion overlay\"></p>",
+        esc(&model.model),
+        esc(&model.label),
+        model.score,
+        esc(&model.overlay)
     );
     h.push_str("<h2 style=\"font-size:1.2rem;margin-top:2rem\">Synthetic radiographs from CT</h2>\n");
     h.push_str(

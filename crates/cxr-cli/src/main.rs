@@ -11,6 +11,7 @@ mod eval_maps;
 mod ingest;
 mod label;
 mod output;
+mod predict;
 mod reports;
 mod score;
 
@@ -46,6 +47,8 @@ enum Command {
     Drr(drr::DrrArgs),
     /// Model evaluation from prediction files (AUROC with CIs, AP, thresholds, calibration).
     Eval(eval::EvalArgs),
+    /// Run an ONNX model described by a model card on radiographs: scores, decisions, findings, heatmaps.
+    Predict(predict::PredictArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Datasets(a) => datasets::run(a),
         Command::Drr(a) => drr::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Predict(a) => predict::run(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

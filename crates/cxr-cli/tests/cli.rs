@@ -291,6 +291,57 @@ fn score_meteor_with_resources_and_without() {
 }
 
 #[test]
+fn predict_runs_a_model_card_with_heatmaps_and_reports_bad_inputs() {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/demo_model.card.json");
+    let dicom = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
+    let d = tmp("predict");
+    let hm = d.join("maps");
+    let o = cxr(&["predict", dicom, "--model", model, "--json", "--heatmaps", hm.to_str().unwrap(), "-q"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["demonstration_only"], true);
+    let img = &v["images"][0];
+    let score = img["labels"][0]["score"].as_f64().unwrap();
+    assert!(score > 0.5 && score < 1.0, "{score}");
+    let file = img["heatmaps"][0]["file"].as_str().unwrap();
+    let png = std::fs::read(file).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // Table output says it is a demonstration model.
+    let o = cxr(&["predict", dicom, "--model", model], None);
+    assert!(text(&o.stdout).contains("DEMONSTRATION MODEL"), "{}", text(&o.stdout));
+    // A file that is not an image: an error, or skipped and listed with --keep-going.
+    let bad = d.join("notes.txt");
+    std::fs::write(&bad, "not an image").unwrap();
+    let o = cxr(&["predict", bad.to_str().unwrap(), "--model", model], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("notes.txt"), "{}", text(&o.stderr));
+    let o = cxr(&["predict", dicom, bad.to_str().unwrap(), "--model", model, "--json", "--keep-going", "-q"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["images"].as_array().unwrap().len(), 1);
+    assert_eq!(v["failed"].as_array().unwrap().len(), 1);
+    // A card whose labels do not match the model, and a corrupt model file.
+    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model).unwrap()).unwrap();
+    let mut two = card.clone();
+    two["labels"] = serde_json::json!(["a", "b"]);
+    two["thresholds"] = serde_json::json!({});
+    two["onnx"] = serde_json::json!(concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/demo_model.onnx"));
+    let card2 = d.join("two.card.json");
+    std::fs::write(&card2, two.to_string()).unwrap();
+    let o = cxr(&["predict", dicom, "--model", card2.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("2 labels"), "{}", text(&o.stderr));
+    let mut broken = card;
+    std::fs::write(d.join("broken.onnx"), b"\x08\x07garbage").unwrap();
+    broken["onnx"] = serde_json::json!("broken.onnx");
+    let card3 = d.join("broken.card.json");
+    std::fs::write(&card3, broken.to_string()).unwrap();
+    let o = cxr(&["predict", dicom, "--model", card3.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("ONNX"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn score_table_per_pair_and_empty_hypotheses() {
     let hyps = [("c", "Lungs are clear."), ("a", "No effusion. Mild cardiomegaly."), ("b", "")];
     let (rp, hp, d) = score_fixture("table", &REFS, &hyps);

@@ -1,0 +1,177 @@
+//! `cxr predict`: run a user's ONNX model (described by a model card) on radiographs: scores, calibrated
+//! probabilities, decisions, a findings document per image, and occlusion heatmaps as PNG overlays.
+
+use crate::ingest::{walk, VoiArgs};
+use crate::output::{emit, progress};
+use anyhow::{bail, Context, Result};
+use cxr_core::image::Image2;
+use cxr_image::resize::Filter;
+use cxr_io::radiograph::{is_radiograph_file, read_radiograph};
+use cxr_model::card::{Prediction, Predictor};
+use cxr_model::explain::{occlusion, overlay_rgb, Occlusion};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// Images (DICOM, PNG, JPEG, .npy) or folders of them (walked recursively; other files are skipped).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The model card (JSON) that names the .onnx file and says how to prepare inputs and read outputs.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Write occlusion heatmaps as PNG overlays into this folder (for the positive labels; see --all-labels).
+    #[arg(long, value_name = "DIR")]
+    pub heatmaps: Option<PathBuf>,
+    /// Heatmaps for every label, not only the positive ones.
+    #[arg(long)]
+    pub all_labels: bool,
+    /// Occlusion patch side, in model-input pixels.
+    #[arg(long, default_value_t = 16)]
+    pub patch: usize,
+    /// Occlusion stride, in model-input pixels.
+    #[arg(long, default_value_t = 8)]
+    pub stride: usize,
+    /// Occluded copies per model run.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    #[command(flatten)]
+    pub voi: VoiArgs,
+    /// Print JSON (one document with every image) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the output to this file (atomically) instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Skip images that cannot be read and report them, instead of stopping.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar or notes on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ImageResult {
+    image: String,
+    #[serde(flatten)]
+    prediction: Prediction,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    heatmaps: Vec<Heatmap>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Heatmap {
+    label: String,
+    file: String,
+}
+
+fn safe_name(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
+}
+
+fn predict_one(p: &Predictor, path: &Path, a: &PredictArgs, stem: &str) -> Result<ImageResult> {
+    let r = read_radiograph(path, &Default::default())?;
+    let shown = cxr_image::display(&r.stored, &r.transforms, &a.voi.choice())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let input = p.input_values(&shown.image);
+    let mut heatmaps = Vec::new();
+    let prediction = if let Some(dir) = &a.heatmaps {
+        let o = Occlusion { patch: a.patch, stride: a.stride, batch: a.batch };
+        let (maps, scores) = occlusion(p, &input, o)?;
+        let prediction = p.decide(&scores);
+        // Overlays at least 512 px wide: the image cropped as the model sees it, the map upsampled bilinearly.
+        let s = p.card.input.size;
+        let side = s.max(512);
+        let grey = p.prepared_at(&shown.image, side);
+        for (ls, map) in prediction.labels.iter().zip(&maps) {
+            if !(ls.positive || a.all_labels) {
+                continue;
+            }
+            let small = Image2 { width: s, height: s, pixels: map.clone() };
+            let big = cxr_image::resize::resize(&small, side, side, Filter::Bilinear);
+            let file = dir.join(format!("{stem}__{}.png", safe_name(&ls.label)));
+            cxr_io::png16::write_png_rgb8(&file, side, side, &overlay_rgb(&grey.pixels, &big.pixels))?;
+            heatmaps.push(Heatmap { label: ls.label.clone(), file: file.display().to_string() });
+        }
+        prediction
+    } else {
+        let scores = p.scores(input, 1)?.remove(0);
+        p.decide(&scores)
+    };
+    Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps })
+}
+
+pub fn run(a: PredictArgs) -> Result<()> {
+    let p = Predictor::load(&a.model).with_context(|| format!("cannot use the model card {}", a.model.display()))?;
+    if let Some(dir) = &a.heatmaps {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;
+    }
+    let mut files = Vec::new();
+    for f in walk(&a.inputs, a.heatmaps.as_deref())? {
+        // Named files must be images; inside folders, other files are skipped.
+        if a.inputs.contains(&f) || is_radiograph_file(&f) {
+            files.push(f);
+        }
+    }
+    if files.is_empty() {
+        bail!("no images found in {:?}: give DICOM, PNG, JPEG or .npy files or folders of them", a.inputs);
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
+    let bar = progress(files.len() as u64, a.quiet, "predict");
+    let mut results = Vec::new();
+    let mut failed = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let stem = format!("{:04}_{}", i + 1, safe_name(&f.file_stem().unwrap_or_default().to_string_lossy()));
+        match pool.install(|| predict_one(&p, f, &a, &stem)) {
+            Ok(r) => results.push(r),
+            Err(e) if a.keep_going => failed.push(format!("{}: {e:#}", f.display())),
+            Err(e) => return Err(e.context(format!("cannot predict {} (--keep-going skips such images)", f.display()))),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let card = &p.card;
+    let out = if a.json {
+        let v = serde_json::json!({
+            "model": card.name,
+            "demonstration_only": card.demonstration_only,
+            "provenance": card.provenance,
+            "images": results,
+            "failed": failed,
+        });
+        let mut b = serde_json::to_vec_pretty(&v)?;
+        b.push(b'\n');
+        b
+    } else {
+        let mut t = String::new();
+        let _ = writeln!(t, "model {}", card.name);
+        if card.demonstration_only {
+            let _ = writeln!(t, "DEMONSTRATION MODEL: its outputs are not diagnostic.");
+        }
+        for r in &results {
+            let _ = writeln!(t, "\n{}", r.image);
+            let _ = writeln!(t, "  {:<32} {:>7} {:>11} {:>9}  decision", "label", "score", "probability", "threshold");
+            for l in &r.prediction.labels {
+                let d = if l.positive { "positive" } else { "negative" };
+                let _ =
+                    writeln!(t, "  {:<32} {:>7.4} {:>11.4} {:>9.3}  {d}", l.label, l.score, l.probability, l.threshold);
+            }
+            for h in &r.heatmaps {
+                let _ = writeln!(t, "  heatmap ({}): {}", h.label, h.file);
+            }
+        }
+        for f in &failed {
+            let _ = writeln!(t, "\nfailed: {f}");
+        }
+        t.into_bytes()
+    };
+    emit(a.output.as_deref(), &out)?;
+    if !failed.is_empty() && !a.quiet {
+        eprintln!("{} of {} images failed (--keep-going): listed in the output", failed.len(), files.len());
+    }
+    Ok(())
+}

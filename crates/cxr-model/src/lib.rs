@@ -1,0 +1,207 @@
+//! Running users' chest X-ray models (ONNX) on a CPU, without Python: a built-in runtime, model cards,
+//! calibrated per-finding decisions and model-agnostic explanations.
+//!
+//! * [`Model`] loads an ONNX file ([`onnx`], a hand-written protobuf reader that never panics on corrupt
+//!   files) and runs it with the operators in [`ops`] — those `torch.onnx.export` emits for CNN
+//!   classifiers such as torchxrayvision's DenseNet-121 and ResNet-50. An unsupported operator is an error
+//!   at load time that names it. The runtime is pure Rust and builds in seconds; convolutions are im2col +
+//!   GEMM (`matrixmultiply`, with run-time SIMD detection), parallel over output columns with rayon, so the
+//!   numbers do not depend on the thread count.
+//! * [`card::ModelCard`] describes a model (input, preprocessing, outputs, labels → findings, thresholds,
+//!   calibration, provenance); [`card::Predictor`] turns an image into scores, calibrated probabilities,
+//!   decisions and a [`cxr_core::Findings`] document.
+//! * [`explain`] computes occlusion-sensitivity heatmaps for any model.
+
+pub mod card;
+pub mod explain;
+pub mod onnx;
+pub mod ops;
+pub mod tensor;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+pub use tensor::Tensor;
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("not a usable ONNX model: {0}")]
+    Onnx(String),
+    #[error(
+        "the built-in runtime does not support {0}; supported operators: {ops}",
+        ops = SUPPORTED_OPS.join(", ")
+    )]
+    Unsupported(String),
+    #[error("{op} node {node:?}: {problem}")]
+    Op { op: String, node: String, problem: String },
+    #[error("{0}")]
+    Input(String),
+    #[error("model card {path}: {problem}")]
+    Card { path: PathBuf, problem: String },
+}
+
+/// The operators [`ops::run`] implements.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Abs",
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Clip",
+    "Concat",
+    "Constant",
+    "Conv",
+    "Div",
+    "Dropout",
+    "Exp",
+    "Flatten",
+    "Gather",
+    "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "Identity",
+    "LeakyRelu",
+    "MatMul",
+    "MaxPool",
+    "Mul",
+    "Neg",
+    "ReduceMean",
+    "Relu",
+    "Reshape",
+    "Shape",
+    "Sigmoid",
+    "Softmax",
+    "Sqrt",
+    "Squeeze",
+    "Sub",
+    "Tanh",
+    "Transpose",
+    "Unsqueeze",
+];
+
+/// A loaded model, checked and ready to run.
+#[derive(Debug)]
+pub struct Model {
+    pub graph: onnx::Graph,
+    /// For each value, the index of the last node that reads it (values are freed after it).
+    last_use: HashMap<String, usize>,
+}
+
+impl Model {
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let bytes = std::fs::read(path).map_err(|source| ModelError::Read { path: path.to_path_buf(), source })?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Decodes and checks a model: every operator supported, every value defined before it is used.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        let graph = onnx::parse_model(bytes)?;
+        let unsupported: Vec<&str> = graph
+            .nodes
+            .iter()
+            .map(|n| n.op.as_str())
+            .filter(|op| !SUPPORTED_OPS.contains(op))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !unsupported.is_empty() {
+            return Err(ModelError::Unsupported(format!("operator(s) {}", unsupported.join(", "))));
+        }
+        let mut defined: HashSet<&str> = graph.initializers.keys().map(String::as_str).collect();
+        defined.extend(graph.inputs.iter().map(|i| i.name.as_str()));
+        let mut last_use = HashMap::new();
+        for (i, n) in graph.nodes.iter().enumerate() {
+            for inp in n.inputs.iter().filter(|s| !s.is_empty()) {
+                if !defined.contains(inp.as_str()) {
+                    return Err(ModelError::Onnx(format!(
+                        "node {:?} ({}) reads {inp:?} before anything defines it (the graph is not in topological order)",
+                        n.name, n.op
+                    )));
+                }
+                last_use.insert(inp.clone(), i);
+            }
+            defined.extend(n.outputs.iter().map(String::as_str));
+        }
+        for o in &graph.outputs {
+            if !defined.contains(o.name.as_str()) {
+                return Err(ModelError::Onnx(format!("the graph output {:?} is never computed", o.name)));
+            }
+            last_use.insert(o.name.clone(), usize::MAX);
+        }
+        Ok(Model { graph, last_use })
+    }
+
+    /// The (first) input: its name and declared shape.
+    pub fn input(&self) -> &onnx::ValueInfo {
+        &self.graph.inputs[0]
+    }
+
+    pub fn output_names(&self) -> Vec<&str> {
+        self.graph.outputs.iter().map(|o| o.name.as_str()).collect()
+    }
+
+    /// Runs the graph on one input tensor; returns every graph output.
+    pub fn run(&self, input: Tensor) -> Result<HashMap<String, Tensor>, ModelError> {
+        let info = self.input();
+        if let Some(shape) = &info.shape {
+            let fits = shape.len() == input.shape.len()
+                && shape.iter().zip(&input.shape).all(|(want, got)| want.is_none_or(|w| w == *got));
+            if !fits {
+                return Err(ModelError::Input(format!(
+                    "the model's input {:?} expects shape {} but got {:?}",
+                    info.name,
+                    shape_text(shape),
+                    input.shape
+                )));
+            }
+        }
+        let mut values: HashMap<String, Tensor> = HashMap::new();
+        values.insert(info.name.clone(), input);
+        for (i, node) in self.graph.nodes.iter().enumerate() {
+            let outs = {
+                let ins: Vec<Option<&Tensor>> = node
+                    .inputs
+                    .iter()
+                    .map(|name| {
+                        if name.is_empty() {
+                            None
+                        } else {
+                            values.get(name).or_else(|| self.graph.initializers.get(name))
+                        }
+                    })
+                    .collect();
+                ops::run(node, &ins, self.graph.opset)?
+            };
+            for (name, t) in node.outputs.iter().zip(outs) {
+                if !name.is_empty() {
+                    values.insert(name.clone(), t);
+                }
+            }
+            for inp in &node.inputs {
+                if self.last_use.get(inp) == Some(&i) {
+                    values.remove(inp);
+                }
+            }
+        }
+        let mut out = HashMap::new();
+        for o in &self.graph.outputs {
+            let t = values
+                .remove(&o.name)
+                .ok_or_else(|| ModelError::Onnx(format!("output {:?} was not computed", o.name)))?;
+            if t.as_f32().is_some_and(|v| v.iter().any(|x| x.is_nan())) {
+                return Err(ModelError::Input(format!(
+                    "the model's output {:?} contains NaN (check the input preprocessing against the model card)",
+                    o.name
+                )));
+            }
+            out.insert(o.name.clone(), t);
+        }
+        Ok(out)
+    }
+}
+
+fn shape_text(shape: &[Option<usize>]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.map_or("?".to_string(), |d| d.to_string())).collect();
+    format!("[{}]", dims.join(", "))
+}
