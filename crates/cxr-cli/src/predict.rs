@@ -8,7 +8,7 @@ use cxr_core::image::Image2;
 use cxr_image::resize::Filter;
 use cxr_io::radiograph::{is_radiograph_file, read_radiograph};
 use cxr_model::card::{Prediction, Predictor};
-use cxr_model::explain::{occlusion, overlay_rgb, Occlusion};
+use cxr_model::explain::{cam, masked_scores, occlusion, overlay_rgb, Occlusion};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,13 @@ pub struct PredictArgs {
     /// Occluded copies per model run.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// Heatmap method: occlusion (any model) or cam (class activation maps; the card's `cam` section).
+    #[arg(long, value_enum, default_value_t = Explain::Occlusion)]
+    pub explain: Explain,
+    /// The "mask of truth" experiment: also score each image with this box of the model input set to
+    /// mid-grey; x0,y0,x1,y1 as fractions of the input side (e.g. 0,0,0.5,1 masks the image's left half).
+    #[arg(long, value_name = "X0,Y0,X1,Y1", value_parser = parse_box)]
+    pub mask_box: Option<[f64; 4]>,
     #[command(flatten)]
     pub voi: VoiArgs,
     /// Print JSON (one document with every image) instead of a table.
@@ -54,6 +61,26 @@ pub struct PredictArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Explain {
+    Occlusion,
+    Cam,
+}
+
+fn parse_box(s: &str) -> Result<[f64; 4], String> {
+    let v: Vec<f64> =
+        s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|e| format!("{s:?}: {e}"))?;
+    <[f64; 4]>::try_from(v).map_err(|_| format!("{s:?}: give four numbers x0,y0,x1,y1"))
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Masked {
+    /// The masked box, x0,y0,x1,y1 as fractions of the model input.
+    r#box: [f64; 4],
+    /// Per label: the score with the box masked, and its change from the unmasked score.
+    scores: Vec<(String, f64, f64)>,
+}
+
 #[derive(Debug, serde::Serialize)]
 struct ImageResult {
     image: String,
@@ -61,6 +88,8 @@ struct ImageResult {
     prediction: Prediction,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     heatmaps: Vec<Heatmap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mask: Option<Masked>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -79,19 +108,28 @@ fn predict_one(p: &Predictor, path: &Path, a: &PredictArgs, stem: &str) -> Resul
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let input = p.input_values(&shown.image);
     let mut heatmaps = Vec::new();
+    let s = p.card.input.size;
     let prediction = if let Some(dir) = &a.heatmaps {
-        let o = Occlusion { patch: a.patch, stride: a.stride, batch: a.batch };
-        let (maps, scores) = occlusion(p, &input, o)?;
+        let (maps, (mh, mw), scores) = match a.explain {
+            Explain::Occlusion => {
+                let o = Occlusion { patch: a.patch, stride: a.stride, batch: a.batch };
+                let (maps, scores) = occlusion(p, &input, o)?;
+                (maps, (s, s), scores)
+            }
+            Explain::Cam => {
+                let (maps, hw) = cam(p, &input)?;
+                (maps, hw, p.scores(input.clone(), 1)?.remove(0))
+            }
+        };
         let prediction = p.decide(&scores);
         // Overlays at least 512 px wide: the image cropped as the model sees it, the map upsampled bilinearly.
-        let s = p.card.input.size;
         let side = s.max(512);
         let grey = p.prepared_at(&shown.image, side);
         for (ls, map) in prediction.labels.iter().zip(&maps) {
             if !(ls.positive || a.all_labels) {
                 continue;
             }
-            let small = Image2 { width: s, height: s, pixels: map.clone() };
+            let small = Image2 { width: mw, height: mh, pixels: map.clone() };
             let big = cxr_image::resize::resize(&small, side, side, Filter::Bilinear);
             let file = dir.join(format!("{stem}__{}.png", safe_name(&ls.label)));
             cxr_io::png16::write_png_rgb8(&file, side, side, &overlay_rgb(&grey.pixels, &big.pixels))?;
@@ -99,10 +137,19 @@ fn predict_one(p: &Predictor, path: &Path, a: &PredictArgs, stem: &str) -> Resul
         }
         prediction
     } else {
-        let scores = p.scores(input, 1)?.remove(0);
+        let scores = p.scores(input.clone(), 1)?.remove(0);
         p.decide(&scores)
     };
-    Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps })
+    let mask = match a.mask_box {
+        Some(b) => {
+            let masked = masked_scores(p, &input, b)?;
+            let scores =
+                prediction.labels.iter().zip(&masked).map(|(l, &m)| (l.label.clone(), m, m - l.score)).collect();
+            Some(Masked { r#box: b, scores })
+        }
+        None => None,
+    };
+    Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps, mask })
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
@@ -162,6 +209,13 @@ pub fn run(a: PredictArgs) -> Result<()> {
             }
             for h in &r.heatmaps {
                 let _ = writeln!(t, "  heatmap ({}): {}", h.label, h.file);
+            }
+            if let Some(m) = &r.mask {
+                let [x0, y0, x1, y1] = m.r#box;
+                let _ = writeln!(t, "  masked box {x0},{y0},{x1},{y1} (fractions of the model input):");
+                for (label, score, delta) in &m.scores {
+                    let _ = writeln!(t, "    {label:<30} {score:>7.4} ({delta:+.4})");
+                }
             }
         }
         for f in &failed {

@@ -342,6 +342,41 @@ fn predict_runs_a_model_card_with_heatmaps_and_reports_bad_inputs() {
 }
 
 #[test]
+fn predict_class_activation_maps_and_mask_of_truth() {
+    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/mini_densenet.onnx");
+    let dicom = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
+    let model = cxr_model::Model::load(std::path::Path::new(onnx)).unwrap();
+    let features = model.graph.nodes.iter().find(|n| n.op == "GlobalAveragePool").unwrap().inputs[0].clone();
+    let weights = model.graph.nodes.iter().find(|n| n.op == "Gemm").unwrap().inputs[1].clone();
+    let d = tmp("predict-cam");
+    let card = d.join("mini.card.json");
+    let labels: Vec<String> = (0..18).map(|i| format!("label{i}")).collect();
+    let v = serde_json::json!({
+        "name": "mini", "onnx": onnx, "input": {"size": 64}, "output": {"name": "logits", "kind": "logits"},
+        "labels": labels, "cam": {"features": features, "weights": weights}
+    });
+    std::fs::write(&card, v.to_string()).unwrap();
+    let maps = d.join("maps");
+    let args = ["predict", dicom, "--model", card.to_str().unwrap(), "--json", "-q", "--mask-box", "0,0,0.5,1"];
+    let mut cam = args.to_vec();
+    cam.extend(["--explain", "cam", "--all-labels", "--heatmaps", maps.to_str().unwrap()]);
+    let o = cxr(&cam, None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let img = &v["images"][0];
+    assert_eq!(img["heatmaps"].as_array().unwrap().len(), 18);
+    assert_eq!(std::fs::read_dir(&maps).unwrap().count(), 18);
+    assert_eq!(img["mask"]["scores"].as_array().unwrap().len(), 18);
+    // CAM without a `cam` section in the card is an error that says so.
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/demo_model.card.json");
+    let o = cxr(&["predict", dicom, "--model", demo, "--explain", "cam", "--heatmaps", maps.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("no `cam` section"), "{}", text(&o.stderr));
+    let o = cxr(&["predict", dicom, "--model", demo, "--mask-box", "0.5,0,0.2,1"], None);
+    assert!(!o.status.success());
+}
+
+#[test]
 fn score_table_per_pair_and_empty_hypotheses() {
     let hyps = [("c", "Lungs are clear."), ("a", "No effusion. Mild cardiomegaly."), ("b", "")];
     let (rp, hp, d) = score_fixture("table", &REFS, &hyps);

@@ -154,6 +154,30 @@ pub struct ModelCard {
     pub calibration: BTreeMap<String, Calibration>,
     #[serde(default)]
     pub provenance: BTreeMap<String, String>,
+    /// Class activation maps: the feature map before global average pooling and the classifier weights.
+    #[serde(default)]
+    pub cam: Option<CamSpec>,
+}
+
+/// Where a class activation map comes from (Zhou et al., *Learning Deep Features for Discriminative
+/// Localization*, CVPR 2016): `features` is the value `[1, K, h, w]` that global average pooling reads,
+/// `weights` the classifier's initializer, `[labels, K]` (torch `Linear`, exported as Gemm with transB) or
+/// `[K, labels]` with `weights_layout: "in_out"`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CamSpec {
+    pub features: String,
+    pub weights: String,
+    #[serde(default)]
+    pub weights_layout: WeightsLayout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightsLayout {
+    #[default]
+    OutIn,
+    InOut,
 }
 
 /// One label's result.
@@ -266,6 +290,28 @@ impl Predictor {
         for k in card.thresholds.keys().chain(card.calibration.keys()).chain(card.findings.keys()) {
             if !card.labels.contains(k) {
                 return Err(card_err(here, format!("{k:?} is not one of the card's labels")));
+            }
+        }
+        if let Some(cam) = &card.cam {
+            let w = model.graph.initializers.get(&cam.weights).ok_or_else(|| {
+                card_err(here, format!("cam.weights {:?} is not an initializer of the model", cam.weights))
+            })?;
+            let labels_dim = if cam.weights_layout == WeightsLayout::OutIn { 0 } else { 1 };
+            if w.shape.len() != 2 || w.shape[labels_dim] != card.labels.len() {
+                return Err(card_err(
+                    here,
+                    format!(
+                        "cam.weights has shape {:?}, which does not give one row per label ({})",
+                        w.shape,
+                        card.labels.len()
+                    ),
+                ));
+            }
+            if !model.graph.nodes.iter().any(|n| n.outputs.contains(&cam.features)) {
+                return Err(card_err(
+                    here,
+                    format!("cam.features {:?} is not a value the model computes", cam.features),
+                ));
             }
         }
         let label_findings = card

@@ -78,6 +78,76 @@ pub fn occlusion(p: &Predictor, input: &[f32], o: Occlusion) -> Result<(Vec<Vec<
     Ok((sum, base))
 }
 
+/// Per-label maps (row-major) and their `(height, width)`.
+pub type Maps = (Vec<Vec<f32>>, (usize, usize));
+
+/// Class activation maps of every label at the feature map's resolution (`h × w`, row-major), from one
+/// prepared input: `CAM_c = Σ_k W[c, k] · F_k`. For a network that ends in global average pooling and a linear
+/// classifier, the mean of `CAM_c` plus the bias is the label's logit. Returns the maps and `(h, w)`.
+pub fn cam(p: &Predictor, input: &[f32]) -> Result<Maps, ModelError> {
+    let spec = p.card.cam.as_ref().ok_or_else(|| {
+        ModelError::Input("the model card has no `cam` section (features and classifier weights)".into())
+    })?;
+    let (c, s) = (p.card.input.channels, p.card.input.size);
+    let out = p.model.run_with(crate::Tensor::float(vec![1, c, s, s], input.to_vec()), &[spec.features.as_str()])?;
+    let f = &out[&spec.features];
+    if f.shape.len() != 4 || f.shape[0] != 1 {
+        return Err(ModelError::Input(format!(
+            "cam.features {:?} has shape {:?}, not [1, K, h, w]",
+            spec.features, f.shape
+        )));
+    }
+    let (k, h, w) = (f.shape[1], f.shape[2], f.shape[3]);
+    let fv = f.to_f32();
+    let wt = p.model.graph.initializers[&spec.weights].to_f32();
+    let labels = p.card.labels.len();
+    let weight = |label: usize, ch: usize| match spec.weights_layout {
+        crate::card::WeightsLayout::OutIn => wt[label * k + ch],
+        crate::card::WeightsLayout::InOut => wt[ch * labels + label],
+    };
+    let wk = p.model.graph.initializers[&spec.weights].shape
+        [if spec.weights_layout == crate::card::WeightsLayout::OutIn { 1 } else { 0 }];
+    if wk != k {
+        return Err(ModelError::Input(format!("cam.weights has {wk} inputs but the feature map has {k} channels")));
+    }
+    let maps = (0..labels)
+        .map(|l| {
+            let mut m = vec![0f32; h * w];
+            for ch in 0..k {
+                let wv = weight(l, ch);
+                for (v, &x) in m.iter_mut().zip(&fv[ch * h * w..(ch + 1) * h * w]) {
+                    *v += wv * x;
+                }
+            }
+            m
+        })
+        .collect();
+    Ok((maps, (h, w)))
+}
+
+/// The "mask of truth" experiment: the scores with a box of the model input set to the neutral value.
+/// `box_frac` is `[x0, y0, x1, y1]` as fractions of the input side.
+pub fn masked_scores(p: &Predictor, input: &[f32], box_frac: [f64; 4]) -> Result<Vec<f64>, ModelError> {
+    let [x0, y0, x1, y1] = box_frac;
+    let inside = (0.0..=1.0).contains(&x0) && (0.0..=1.0).contains(&y0) && x0 < x1 && x1 <= 1.0 && y0 < y1 && y1 <= 1.0;
+    if !inside {
+        return Err(ModelError::Input(format!(
+            "mask box {box_frac:?} is not x0,y0,x1,y1 fractions with 0 ≤ x0 < x1 ≤ 1 and 0 ≤ y0 < y1 ≤ 1"
+        )));
+    }
+    let (c, s) = (p.card.input.channels, p.card.input.size);
+    let px = |f: f64| ((f * s as f64).round() as usize).min(s);
+    let (cx0, cy0, cx1, cy1) = (px(x0), px(y0), px(x1), px(y1));
+    let mut img = input.to_vec();
+    let fill = p.neutral_value();
+    for ch in 0..c {
+        for y in cy0..cy1 {
+            img[ch * s * s + y * s + cx0..ch * s * s + y * s + cx1].fill(fill);
+        }
+    }
+    Ok(p.scores(img, 1)?.remove(0))
+}
+
 /// An RGB overlay of a heatmap on a grey image (both `size × size`): the map's positive part, scaled to
 /// its maximum, blended in a blue→red colour ramp over the grey.
 pub fn overlay_rgb(grey: &[f32], map: &[f32]) -> Vec<u8> {

@@ -143,6 +143,17 @@ impl Model {
 
     /// Runs the graph on one input tensor; returns every graph output.
     pub fn run(&self, input: Tensor) -> Result<HashMap<String, Tensor>, ModelError> {
+        self.run_with(input, &[])
+    }
+
+    /// Like [`Model::run`], also returning the intermediate values named in `keep` (e.g. a feature map).
+    pub fn run_with(&self, input: Tensor, keep: &[&str]) -> Result<HashMap<String, Tensor>, ModelError> {
+        for k in keep {
+            let known = self.graph.nodes.iter().any(|n| n.outputs.iter().any(|o| o == k));
+            if !known {
+                return Err(ModelError::Input(format!("the model computes no value named {k:?}")));
+            }
+        }
         let info = self.input();
         if let Some(shape) = &info.shape {
             let fits = shape.len() == input.shape.len()
@@ -159,7 +170,24 @@ impl Model {
         let mut values: HashMap<String, Tensor> = HashMap::new();
         values.insert(info.name.clone(), input);
         for (i, node) in self.graph.nodes.iter().enumerate() {
-            let outs = {
+            // An elementwise layer whose input nobody else reads overwrites it instead of copying.
+            let first = node.inputs.first().map(String::as_str).unwrap_or("");
+            let owned = if ops::runs_in_place(&node.op)
+                && self.last_use.get(first) == Some(&i)
+                && !keep.contains(&first)
+                && node.inputs.iter().filter(|n| n.as_str() == first).count() == 1
+            {
+                values.remove(first)
+            } else {
+                None
+            };
+            let outs = if let Some(x) = owned {
+                let rest: Vec<Option<&Tensor>> = node.inputs[1..]
+                    .iter()
+                    .map(|name| values.get(name).or_else(|| self.graph.initializers.get(name)))
+                    .collect();
+                vec![ops::run_in_place(node, x, &rest)?]
+            } else {
                 let ins: Vec<Option<&Tensor>> = node
                     .inputs
                     .iter()
@@ -179,12 +207,17 @@ impl Model {
                 }
             }
             for inp in &node.inputs {
-                if self.last_use.get(inp) == Some(&i) {
+                if self.last_use.get(inp) == Some(&i) && !keep.contains(&inp.as_str()) {
                     values.remove(inp);
                 }
             }
         }
         let mut out = HashMap::new();
+        for k in keep {
+            if let Some(t) = values.remove(*k) {
+                out.insert(k.to_string(), t);
+            }
+        }
         for o in &self.graph.outputs {
             let t = values
                 .remove(&o.name)

@@ -31,30 +31,76 @@ fn axis(node: &Node, a: i64, rank: usize) -> Result<usize, ModelError> {
     }
 }
 
-/// `c (m×n) = a (m×k) · b (k×n)` on strided views, splitting the columns across threads when large
-/// (each output element sees the same arithmetic either way, so results do not depend on the thread count).
+/// `c (m×n) = a (m×k) · b (k×n)` on strided views. Large products are split across the threads along the
+/// columns (or, when there are few, the rows); every output element sees the same arithmetic either way, so
+/// results do not depend on the thread count.
 fn matmul_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
-    const CHUNK: usize = 256;
-    let n = b.ncols();
-    if n >= 2 * CHUNK && rayon::current_num_threads() > 1 {
-        let b_chunks: Vec<ArrayView2<f32>> = b.axis_chunks_iter(Axis(1), CHUNK).collect();
-        let c_chunks: Vec<ArrayViewMut2<f32>> = c.axis_chunks_iter_mut(Axis(1), CHUNK).collect();
-        c_chunks.into_par_iter().zip(b_chunks).for_each(|(mut cc, bc)| general_mat_mul(1.0, &a, &bc, 0.0, &mut cc));
-    } else {
-        general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+    let threads = rayon::current_num_threads();
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if threads > 1 && m * n * k >= 1 << 18 {
+        if n >= 32 * threads {
+            let chunk = n.div_ceil(threads).next_multiple_of(16);
+            let b_chunks: Vec<ArrayView2<f32>> = b.axis_chunks_iter(Axis(1), chunk).collect();
+            let c_chunks: Vec<ArrayViewMut2<f32>> = c.axis_chunks_iter_mut(Axis(1), chunk).collect();
+            c_chunks.into_par_iter().zip(b_chunks).for_each(|(mut cc, bc)| general_mat_mul(1.0, &a, &bc, 0.0, &mut cc));
+            return;
+        }
+        if m >= 16 * threads {
+            let chunk = m.div_ceil(threads).next_multiple_of(8);
+            let a_chunks: Vec<ArrayView2<f32>> = a.axis_chunks_iter(Axis(0), chunk).collect();
+            let c_chunks: Vec<ArrayViewMut2<f32>> = c.axis_chunks_iter_mut(Axis(0), chunk).collect();
+            c_chunks.into_par_iter().zip(a_chunks).for_each(|(mut cc, ac)| general_mat_mul(1.0, &ac, &b, 0.0, &mut cc));
+            return;
+        }
     }
+    general_mat_mul(1.0, &a, &b, 0.0, &mut c);
 }
 
 fn shape_err(node: &Node, e: ndarray::ShapeError) -> ModelError {
     err(node, format!("internal shape error: {e}"))
 }
 
+/// Operators that can overwrite their first input when nothing else reads it (saves a copy per layer).
+pub fn runs_in_place(op: &str) -> bool {
+    matches!(op, "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "BatchNormalization")
+}
+
+/// Runs an in-place operator ([`runs_in_place`]) on an owned first input; `rest` are the other inputs.
+pub fn run_in_place(node: &Node, mut x: Tensor, rest: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {
+    let Data::F32(v) = &mut x.data else { return Err(err(node, "expected a float tensor")) };
+    let map = |v: &mut Vec<f32>, f: &(dyn Fn(f32) -> f32 + Sync)| {
+        v.par_chunks_mut(1 << 14).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)))
+    };
+    match node.op.as_str() {
+        "Relu" => map(v, &|x| x.max(0.0)),
+        "LeakyRelu" => {
+            let a = node.float("alpha", 0.01);
+            map(v, &|x| if x < 0.0 { a * x } else { x })
+        }
+        "Sigmoid" => map(v, &|x| 1.0 / (1.0 + (-x).exp())),
+        "Tanh" => map(v, &f32::tanh),
+        "BatchNormalization" => {
+            let p: Vec<&[f32]> =
+                (0..4).map(|i| input(node, rest, i).and_then(|t| floats(node, t))).collect::<Result<_, _>>()?;
+            batch_norm_apply(node, &x.shape.clone(), v, p[0], p[1], p[2], p[3])?;
+        }
+        other => return Err(err(node, format!("{other} does not run in place"))),
+    }
+    Ok(x)
+}
+
 /// Runs one node on its inputs (`None` for omitted optional inputs); returns its outputs in order.
 pub fn run(node: &Node, ins: &[Option<&Tensor>], opset: i64) -> Result<Vec<Tensor>, ModelError> {
     let x = || input(node, ins, 0);
-    let unary = |f: &dyn Fn(f32) -> f32| -> Result<Vec<Tensor>, ModelError> {
+    let unary = |f: &(dyn Fn(f32) -> f32 + Sync)| -> Result<Vec<Tensor>, ModelError> {
         let t = x()?;
-        Ok(vec![Tensor::float(t.shape.clone(), floats(node, t)?.iter().map(|&v| f(v)).collect())])
+        let v = floats(node, t)?;
+        let out: Vec<f32> = if v.len() >= 1 << 16 {
+            v.par_chunks(1 << 14).flat_map_iter(|c| c.iter().map(|&x| f(x))).collect()
+        } else {
+            v.iter().map(|&x| f(x)).collect()
+        };
+        Ok(vec![Tensor::float(t.shape.clone(), out)])
     };
     match node.op.as_str() {
         "Conv" => conv(node, ins).map(|t| vec![t]),
@@ -160,15 +206,20 @@ fn conv(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {
     let cols = oh * ow;
     let direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt + pl + pb + pr == 0;
     let mut out = vec![0f32; n * k * cols];
-    let mut col = if direct { Vec::new() } else { vec![0f32; rows * cols] };
+    // The im2col buffer is reused across layers (im2col writes every element, so it needs no clearing).
+    let mut scratch = SCRATCH.with(|c| c.try_borrow_mut().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default());
+    if !direct && scratch.len() < rows * cols {
+        scratch.resize(rows * cols, 0.0);
+    }
+    let col = &mut scratch[..if direct { 0 } else { rows * cols }];
     for b in 0..n {
         for g in 0..group {
             let xin = &xs[(b * c + g * cg) * h * wd..(b * c + (g + 1) * cg) * h * wd];
             let src: &[f32] = if direct {
                 xin
             } else {
-                im2col(xin, cg, h, wd, kh, kw, (sh, sw), (dh, dw), (pt, pl), (oh, ow), &mut col);
-                &col
+                im2col(xin, cg, h, wd, kh, kw, (sh, sw), (dh, dw), (pt, pl), (oh, ow), col);
+                col
             };
             let a = ArrayView2::from_shape((kg, rows), &ws[g * kg * rows..(g + 1) * kg * rows])
                 .map_err(|e| shape_err(node, e))?;
@@ -184,7 +235,19 @@ fn conv(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {
             }
         }
     }
+    SCRATCH.with(|c| {
+        if let Ok(mut v) = c.try_borrow_mut() {
+            if v.len() < scratch.len() {
+                *v = scratch;
+            }
+        }
+    });
     Ok(Tensor::float(vec![n, k, oh, ow], out))
+}
+
+thread_local! {
+    /// Per-thread im2col buffer (taken while a convolution runs, so nested use just allocates afresh).
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -202,11 +265,11 @@ fn im2col(
     col: &mut [f32],
 ) {
     let cols = oh * ow;
-    for ci in 0..c {
+    col[..c * kh * kw * cols].par_chunks_mut(kh * kw * cols).enumerate().for_each(|(ci, rows)| {
         let plane = &x[ci * h * w..(ci + 1) * h * w];
         for ki in 0..kh {
             for kj in 0..kw {
-                let row = &mut col[((ci * kh + ki) * kw + kj) * cols..((ci * kh + ki) * kw + kj + 1) * cols];
+                let row = &mut rows[(ki * kw + kj) * cols..(ki * kw + kj + 1) * cols];
                 for oy in 0..oh {
                     let iy = (oy * sh + ki * dh) as isize - pt as isize;
                     let dst = &mut row[oy * ow..(oy + 1) * ow];
@@ -215,37 +278,60 @@ fn im2col(
                         continue;
                     }
                     let src = &plane[iy as usize * w..(iy as usize + 1) * w];
-                    for (ox, d) in dst.iter_mut().enumerate() {
-                        let ix = (ox * sw + kj * dw) as isize - pl as isize;
-                        *d = if ix < 0 || ix >= w as isize { 0.0 } else { src[ix as usize] };
+                    let off = (kj * dw) as isize - pl as isize;
+                    if sw == 1 {
+                        // A shifted copy of the input row, zero where it falls outside.
+                        let lo = (-off).clamp(0, ow as isize) as usize;
+                        let hi = (w as isize - off).clamp(lo as isize, ow as isize) as usize;
+                        dst[..lo].fill(0.0);
+                        dst[lo..hi].copy_from_slice(&src[(lo as isize + off) as usize..(hi as isize + off) as usize]);
+                        dst[hi..].fill(0.0);
+                    } else {
+                        for (ox, d) in dst.iter_mut().enumerate() {
+                            let ix = (ox * sw) as isize + off;
+                            *d = if ix < 0 || ix >= w as isize { 0.0 } else { src[ix as usize] };
+                        }
                     }
                 }
             }
         }
-    }
+    });
 }
 
 fn batch_norm(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {
     let x = input(node, ins, 0)?;
     let p: Vec<&[f32]> = (1..5).map(|i| input(node, ins, i).and_then(|t| floats(node, t))).collect::<Result<_, _>>()?;
-    let (scale, bias, mean, var) = (p[0], p[1], p[2], p[3]);
+    let mut out = floats(node, x)?.to_vec();
+    batch_norm_apply(node, &x.shape, &mut out, p[0], p[1], p[2], p[3])?;
+    Ok(Tensor::float(x.shape.clone(), out))
+}
+
+/// Inference batch normalisation, `(x − mean)/√(var + ε)·scale + bias` per channel, in place.
+fn batch_norm_apply(
+    node: &Node,
+    shape: &[usize],
+    out: &mut [f32],
+    scale: &[f32],
+    bias: &[f32],
+    mean: &[f32],
+    var: &[f32],
+) -> Result<(), ModelError> {
     let eps = node.float("epsilon", 1e-5);
-    if x.shape.len() < 2 || p.iter().any(|v| v.len() != x.shape[1]) {
+    if shape.len() < 2 || [scale, bias, mean, var].iter().any(|v| v.len() != shape[1]) {
         return Err(err(
             node,
-            format!("parameters do not match the {} channels of {:?}", x.shape.get(1).unwrap_or(&0), x.shape),
+            format!("parameters do not match the {} channels of {shape:?}", shape.get(1).unwrap_or(&0)),
         ));
     }
-    let c = x.shape[1];
-    let inner: usize = x.shape[2..].iter().product();
-    let mut out = floats(node, x)?.to_vec();
-    for (i, plane) in out.chunks_mut(inner.max(1)).enumerate() {
+    let c = shape[1];
+    let inner: usize = shape[2..].iter().product();
+    out.par_chunks_mut(inner.max(1)).enumerate().for_each(|(i, plane)| {
         let ch = i % c;
         let s = scale[ch] / (var[ch] + eps).sqrt();
         let t = bias[ch] - mean[ch] * s;
         plane.iter_mut().for_each(|v| *v = *v * s + t);
-    }
-    Ok(Tensor::float(x.shape.clone(), out))
+    });
+    Ok(())
 }
 
 fn pool(node: &Node, x: &Tensor) -> Result<Tensor, ModelError> {

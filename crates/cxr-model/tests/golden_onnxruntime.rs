@@ -143,3 +143,55 @@ fn wrong_input_shapes_and_unsupported_operators_are_errors() {
 fn demo_model_equals_onnxruntime() {
     check_model("demo_model");
 }
+
+#[test]
+fn class_activation_maps_average_to_the_logits() {
+    // mini_densenet ends Relu → GlobalAveragePool → Flatten → Gemm(transB): mean(CAM_c) + b_c = logit_c.
+    let model = Model::load(Path::new(&format!("{DATA}/mini_densenet.onnx"))).unwrap();
+    let gap = model.graph.nodes.iter().find(|n| n.op == "GlobalAveragePool").unwrap().inputs[0].clone();
+    let gemm = model.graph.nodes.iter().find(|n| n.op == "Gemm").unwrap().clone();
+    let bias = model.graph.initializers[&gemm.inputs[2]].to_f32();
+    let labels: Vec<String> = (0..18).map(|i| format!("out{i}")).collect();
+    let card: ModelCard = serde_json::from_value(serde_json::json!({
+        "name": "cam-test", "onnx": "mini_densenet.onnx",
+        "input": {"size": 64, "channels": 1}, "preprocess": {"fit": "stretch", "normalize": "txv"},
+        "output": {"name": "logits", "kind": "logits"}, "labels": labels,
+        "cam": {"features": gap, "weights": gemm.inputs[1]}
+    }))
+    .unwrap();
+    let p = Predictor::new(card, model).unwrap();
+    let e = &expected()["models"]["mini_densenet"];
+    let input: Vec<f32> = floats(&e["input"])[..64 * 64].to_vec();
+    let (maps, (h, w)) = cxr_model::explain::cam(&p, &input).unwrap();
+    assert_eq!((h, w), (2, 2));
+    let logits = floats(&e["outputs"]["logits"]["values"]);
+    for (c, m) in maps.iter().enumerate() {
+        let mean = m.iter().sum::<f32>() / m.len() as f32;
+        assert!(
+            (mean + bias[c] - logits[c]).abs() <= 1e-3 * logits[c].abs().max(1.0),
+            "label {c}: {} vs {}",
+            mean + bias[c],
+            logits[c]
+        );
+    }
+    // A card whose weights are not an initializer is refused.
+    let mut bad = p.card.clone();
+    bad.cam.as_mut().unwrap().weights = "nope".into();
+    let model = Model::load(Path::new(&format!("{DATA}/mini_densenet.onnx"))).unwrap();
+    assert!(Predictor::new(bad, model).unwrap_err().to_string().contains("cam.weights"));
+}
+
+#[test]
+fn masking_the_region_the_model_reads_changes_its_answer() {
+    let p =
+        Predictor::new(region_card(), Model::load(Path::new(&format!("{DATA}/region_model.onnx"))).unwrap()).unwrap();
+    let bright = cxr_core::image::Image2::new(32, 32, vec![1.0f32; 32 * 32]).unwrap();
+    let input = p.input_values(&bright);
+    let base = p.scores(input.clone(), 1).unwrap()[0][0];
+    // The region is columns 20..28, rows 8..16: covering it sends the score to sigmoid(4·0.5 − 2) = 0.5.
+    let hit = cxr_model::explain::masked_scores(&p, &input, [0.5, 0.0, 1.0, 0.6]).unwrap()[0];
+    let miss = cxr_model::explain::masked_scores(&p, &input, [0.0, 0.0, 0.5, 1.0]).unwrap()[0];
+    assert!((hit - 0.5).abs() < 1e-6, "{hit}");
+    assert!((miss - base).abs() < 1e-12);
+    assert!(cxr_model::explain::masked_scores(&p, &input, [0.5, 0.0, 0.4, 1.0]).is_err());
+}
