@@ -49,6 +49,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Run an ONNX model described by a model card on radiographs: scores, decisions, findings, heatmaps.
     Predict(predict::PredictArgs),
+    /// Embed radiographs with an embedding model (model card): one vector per image, as JSON lines.
+    Embed(predict::EmbedArgs),
+    /// Nearest images by cosine similarity in vectors written by `cxr embed` (exact search).
+    Search(predict::SearchArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -75,6 +79,8 @@ fn main() -> ExitCode {
         Command::Drr(a) => drr::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Predict(a) => predict::run(a),
+        Command::Embed(a) => predict::embed(a),
+        Command::Search(a) => predict::search(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

@@ -229,3 +229,153 @@ pub fn run(a: PredictArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, clap::Args)]
+pub struct EmbedArgs {
+    /// Images (DICOM, PNG, JPEG, .npy) or folders of them.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The model card of an embedding model (`"output": {"kind": "embedding"}`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Where to write the vectors (JSON lines: {"id": image path, "vector": [...]}), atomically.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub voi: VoiArgs,
+    /// Skip images that cannot be read and report them, instead of stopping.
+    #[arg(long)]
+    pub keep_going: bool,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn display_of(path: &Path, voi: &VoiArgs) -> Result<Image2<f32>> {
+    let r = read_radiograph(path, &Default::default())?;
+    let shown = cxr_image::display(&r.stored, &r.transforms, &voi.choice())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(shown.image)
+}
+
+fn images_in(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<PathBuf>> {
+    let files: Vec<PathBuf> =
+        walk(inputs, exclude)?.into_iter().filter(|f| inputs.contains(f) || is_radiograph_file(f)).collect();
+    if files.is_empty() {
+        bail!("no images found in {inputs:?}: give DICOM, PNG, JPEG or .npy files or folders of them");
+    }
+    Ok(files)
+}
+
+pub fn embed(a: EmbedArgs) -> Result<()> {
+    let p = Predictor::load(&a.model).with_context(|| format!("cannot use the model card {}", a.model.display()))?;
+    let files = images_in(&a.inputs, Some(&a.output))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
+    let bar = progress(files.len() as u64, a.quiet, "embed");
+    let mut out = Vec::new();
+    let mut failed = Vec::new();
+    for f in &files {
+        match pool.install(|| -> Result<Vec<f32>> { Ok(p.embed(&display_of(f, &a.voi)?)?) }) {
+            Ok(v) => {
+                let line = serde_json::json!({"id": f.display().to_string(), "model": p.card.name, "vector": v});
+                out.extend_from_slice(line.to_string().as_bytes());
+                out.push(b'\n');
+            }
+            Err(e) if a.keep_going => failed.push(format!("{}: {e:#}", f.display())),
+            Err(e) => return Err(e.context(format!("cannot embed {} (--keep-going skips such images)", f.display()))),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    emit(Some(&a.output), &out)?;
+    if !a.quiet {
+        eprintln!("wrote {} vectors to {}", files.len() - failed.len(), a.output.display());
+        for f in &failed {
+            eprintln!("failed: {f}");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// Vectors written by `cxr embed` (JSON lines with "id" and "vector").
+    #[arg(long)]
+    pub index: PathBuf,
+    /// Find the neighbours of this image (embedded with --model).
+    #[arg(long, conflicts_with = "query_id", requires = "model")]
+    pub query: Option<PathBuf>,
+    /// Find the neighbours of this entry of the index.
+    #[arg(long)]
+    pub query_id: Option<String>,
+    /// The embedding model's card (with --query).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// How many neighbours.
+    #[arg(short, default_value_t = 10)]
+    pub k: usize,
+    #[command(flatten)]
+    pub voi: VoiArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn search(a: SearchArgs) -> Result<()> {
+    let text =
+        std::fs::read_to_string(&a.index).with_context(|| format!("cannot read the index {}", a.index.display()))?;
+    let mut ids = Vec::new();
+    let mut vectors = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            id: String,
+            vector: Vec<f32>,
+        }
+        let e: Entry = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{} line {}: not an index entry (a JSON object with \"id\" and \"vector\", as cxr embed writes)",
+                a.index.display(),
+                i + 1
+            )
+        })?;
+        ids.push(e.id);
+        vectors.push(e.vector);
+    }
+    if vectors.is_empty() {
+        bail!("{} holds no vectors", a.index.display());
+    }
+    let query: Vec<f32> = match (&a.query, &a.query_id, &a.model) {
+        (Some(img), _, Some(model)) => {
+            let p = Predictor::load(model).with_context(|| format!("cannot use the model card {}", model.display()))?;
+            p.embed(&display_of(img, &a.voi)?)?
+        }
+        (None, Some(id), _) => {
+            let at = ids
+                .iter()
+                .position(|x| x == id)
+                .with_context(|| format!("id {id:?} is not in {}", a.index.display()))?;
+            vectors[at].clone()
+        }
+        _ => bail!("give --query IMAGE with --model CARD, or --query-id ID"),
+    };
+    let dims = vectors.iter().filter(|v| v.len() == query.len()).count();
+    if dims == 0 {
+        bail!("the query has {} dimensions but no vector in {} does", query.len(), a.index.display());
+    }
+    let hits = cxr_model::search::cosine_top_k(&vectors, &query, a.k);
+    let out = if a.json {
+        let v: Vec<serde_json::Value> =
+            hits.iter().map(|&(i, s)| serde_json::json!({"id": ids[i], "cosine": s})).collect();
+        let mut b = serde_json::to_vec_pretty(&serde_json::json!({"neighbours": v, "searched": dims}))?;
+        b.push(b'\n');
+        b
+    } else {
+        let mut t = format!("{:>4}  {:>8}  id\n", "rank", "cosine");
+        for (r, &(i, s)) in hits.iter().enumerate() {
+            let _ = writeln!(t, "{:>4}  {s:>8.5}  {}", r + 1, ids[i]);
+        }
+        t.into_bytes()
+    };
+    emit(None, &out)
+}

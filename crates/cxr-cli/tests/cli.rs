@@ -377,6 +377,50 @@ fn predict_class_activation_maps_and_mask_of_truth() {
 }
 
 #[test]
+fn embed_then_search_finds_each_image_first() {
+    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/mini_densenet.onnx");
+    let dicoms = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-io/tests/data/dicom");
+    let d = tmp("embed");
+    let card = d.join("emb.card.json");
+    let v = serde_json::json!({
+        "name": "mini-embedding", "onnx": onnx, "input": {"size": 64},
+        "output": {"name": "logits", "kind": "embedding"}, "labels": []
+    });
+    std::fs::write(&card, v.to_string()).unwrap();
+    let index = d.join("vectors.jsonl");
+    let o = cxr(
+        &["embed", dicoms, "--model", card.to_str().unwrap(), "-o", index.to_str().unwrap(), "--keep-going", "-q"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&index).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() >= 5, "{}", lines.len());
+    assert_eq!(lines[0]["vector"].as_array().unwrap().len(), 18);
+    let rg1 =
+        lines.iter().find(|l| l["id"].as_str().unwrap().ends_with("RG1_J2KI.dcm")).unwrap()["id"].as_str().unwrap();
+    let o = cxr(&["search", "--index", index.to_str().unwrap(), "--query-id", rg1, "-k", "3", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["neighbours"][0]["id"], rg1);
+    assert!((r["neighbours"][0]["cosine"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    // Querying by image embeds it with the same card: the same nearest entry.
+    let img = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
+    let o = cxr(
+        &["search", "--index", index.to_str().unwrap(), "--query", img, "--model", card.to_str().unwrap(), "--json"],
+        None,
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["neighbours"][0]["id"], rg1);
+    // A classification card cannot embed; an index line that is not an entry is an error naming the line.
+    let o = cxr(&["predict", img, "--model", card.to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("embedding model"), "{}", text(&o.stderr));
+    std::fs::write(d.join("bad.jsonl"), "{\"id\": \"a\", \"vector\": [1, 2]}\nnot json\n").unwrap();
+    let o = cxr(&["search", "--index", d.join("bad.jsonl").to_str().unwrap(), "--query-id", "a"], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("line 2"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn score_table_per_pair_and_empty_hypotheses() {
     let hyps = [("c", "Lungs are clear."), ("a", "No effusion. Mild cardiomegaly."), ("b", "")];
     let (rp, hp, d) = score_fixture("table", &REFS, &hyps);

@@ -83,6 +83,8 @@ pub enum OutputKind {
     Sigmoid,
     Logits,
     Softmax,
+    /// A vector per image for `cxr embed` / `cxr search` (labels may be empty).
+    Embedding,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -241,7 +243,8 @@ impl Predictor {
         if card.input.size == 0 || card.input.size > 4096 {
             return Err(card_err(here, format!("input.size {} is not between 1 and 4096", card.input.size)));
         }
-        if card.labels.is_empty() {
+        let embedding = card.output.kind == OutputKind::Embedding;
+        if card.labels.is_empty() && !embedding {
             return Err(card_err(here, "labels is empty: list the model's outputs in order"));
         }
         let declared = &model.input().shape;
@@ -265,7 +268,7 @@ impl Predictor {
         }
         let out_name = card.output.name.clone().unwrap_or_else(|| model.output_names()[0].to_string());
         if let Some(shape) = model.graph.outputs.iter().find(|o| o.name == out_name).and_then(|o| o.shape.clone()) {
-            if let Some(Some(n)) = shape.last() {
+            if let (Some(Some(n)), false) = (shape.last(), embedding) {
                 if *n != card.labels.len() {
                     return Err(card_err(
                         here,
@@ -373,8 +376,23 @@ impl Predictor {
         }
     }
 
+    /// The embedding of one display image (the card's output, flattened; `output.kind` should be `embedding`).
+    pub fn embed(&self, display: &Image2<f32>) -> Result<Vec<f32>, ModelError> {
+        let (c, s) = (self.card.input.channels, self.card.input.size);
+        let out = self.model.run(Tensor::float(vec![1, c, s, s], self.input_values(display)))?;
+        let name = self.output_name();
+        let t = out.get(&name).ok_or_else(|| ModelError::Onnx(format!("output {name:?} missing")))?;
+        Ok(t.to_f32())
+    }
+
     /// Scores (probabilities before calibration) of a batch `[n, channels, size, size]`.
     pub fn scores(&self, batch: Vec<f32>, n: usize) -> Result<Vec<Vec<f64>>, ModelError> {
+        if self.card.output.kind == OutputKind::Embedding {
+            return Err(ModelError::Input(format!(
+                "the card {:?} describes an embedding model: use `cxr embed` / `cxr search`",
+                self.card.name
+            )));
+        }
         let (c, s) = (self.card.input.channels, self.card.input.size);
         let out = self.model.run(Tensor::float(vec![n, c, s, s], batch))?;
         let name = self.output_name();
@@ -393,7 +411,7 @@ impl Predictor {
                 match self.card.output.kind {
                     OutputKind::Sigmoid => row,
                     OutputKind::Logits => row.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect(),
-                    OutputKind::Softmax => row,
+                    OutputKind::Softmax | OutputKind::Embedding => row,
                 }
             })
             .collect())

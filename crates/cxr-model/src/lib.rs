@@ -16,6 +16,7 @@ pub mod card;
 pub mod explain;
 pub mod onnx;
 pub mod ops;
+pub mod search;
 pub mod tensor;
 
 use std::collections::{HashMap, HashSet};
