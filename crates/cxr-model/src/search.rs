@@ -29,10 +29,10 @@ mod tests {
 
     #[test]
     fn nearest_by_angle() {
-        let index = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![2.0, 2.1], vec![0.0, 0.0], vec![1.0]];
+        let index = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![2.0, 2.5], vec![0.0, 0.0], vec![1.0]];
         let r = cosine_top_k(&index, &[1.0, 1.0], 3);
         assert_eq!(r.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 0, 1]);
-        assert!((r[0].1 - (4.1 / (2f64.sqrt() * (4.0f64 + 4.41).sqrt()))).abs() < 1e-12);
+        assert!((r[0].1 - 4.5 / (2f64.sqrt() * 10.25f64.sqrt())).abs() < 1e-12);
         assert_eq!(cosine_top_k(&index, &[1.0, 0.0], 1)[0], (0, 1.0));
     }
 }
