@@ -53,6 +53,8 @@ enum Command {
     Embed(predict::EmbedArgs),
     /// Nearest images by cosine similarity in vectors written by `cxr embed` (exact search).
     Search(predict::SearchArgs),
+    /// Out-of-distribution gate: fit it to in-distribution images, score images against it.
+    Ood(predict::OodArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => predict::run(a),
         Command::Embed(a) => predict::embed(a),
         Command::Search(a) => predict::search(a),
+        Command::Ood(a) => predict::ood(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

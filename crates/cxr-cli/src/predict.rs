@@ -9,6 +9,7 @@ use cxr_image::resize::Filter;
 use cxr_io::radiograph::{is_radiograph_file, read_radiograph};
 use cxr_model::card::{Prediction, Predictor};
 use cxr_model::explain::{cam, masked_scores, occlusion, overlay_rgb, Occlusion};
+use cxr_model::ood::{OodGate, OodResult};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,10 @@ pub struct PredictArgs {
     /// mid-grey; x0,y0,x1,y1 as fractions of the input side (e.g. 0,0,0.5,1 masks the image's left half).
     #[arg(long, value_name = "X0,Y0,X1,Y1", value_parser = parse_box)]
     pub mask_box: Option<[f64; 4]>,
+    /// An out-of-distribution gate (`cxr ood fit`): images it flags are marked, their predictions kept but
+    /// flagged as not to be trusted.
+    #[arg(long, value_name = "GATE.json")]
+    pub ood_gate: Option<PathBuf>,
     #[command(flatten)]
     pub voi: VoiArgs,
     /// Print JSON (one document with every image) instead of a table.
@@ -90,6 +95,8 @@ struct ImageResult {
     heatmaps: Vec<Heatmap>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mask: Option<Masked>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ood: Option<OodResult>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -102,7 +109,7 @@ fn safe_name(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
 }
 
-fn predict_one(p: &Predictor, path: &Path, a: &PredictArgs, stem: &str) -> Result<ImageResult> {
+fn predict_one(p: &Predictor, gate: Option<&OodGate>, path: &Path, a: &PredictArgs, stem: &str) -> Result<ImageResult> {
     let r = read_radiograph(path, &Default::default())?;
     let shown = cxr_image::display(&r.stored, &r.transforms, &a.voi.choice())
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -149,11 +156,13 @@ fn predict_one(p: &Predictor, path: &Path, a: &PredictArgs, stem: &str) -> Resul
         }
         None => None,
     };
-    Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps, mask })
+    let ood = gate.map(|g| g.check(&shown.image));
+    Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps, mask, ood })
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
     let p = Predictor::load(&a.model).with_context(|| format!("cannot use the model card {}", a.model.display()))?;
+    let gate = a.ood_gate.as_deref().map(read_gate).transpose()?;
     if let Some(dir) = &a.heatmaps {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;
     }
@@ -173,7 +182,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let mut failed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let stem = format!("{:04}_{}", i + 1, safe_name(&f.file_stem().unwrap_or_default().to_string_lossy()));
-        match pool.install(|| predict_one(&p, f, &a, &stem)) {
+        match pool.install(|| predict_one(&p, gate.as_ref(), f, &a, &stem)) {
             Ok(r) => results.push(r),
             Err(e) if a.keep_going => failed.push(format!("{}: {e:#}", f.display())),
             Err(e) => return Err(e.context(format!("cannot predict {} (--keep-going skips such images)", f.display()))),
@@ -201,6 +210,13 @@ pub fn run(a: PredictArgs) -> Result<()> {
         }
         for r in &results {
             let _ = writeln!(t, "\n{}", r.image);
+            if let Some(o) = r.ood.filter(|o| o.flagged) {
+                let _ = writeln!(
+                    t,
+                    "  OUT OF DISTRIBUTION (gate score {:.2} > {:.2}): these predictions should not be trusted",
+                    o.score, o.threshold
+                );
+            }
             let _ = writeln!(t, "  {:<32} {:>7} {:>11} {:>9}  decision", "label", "score", "probability", "threshold");
             for l in &r.prediction.labels {
                 let d = if l.positive { "positive" } else { "negative" };
@@ -378,4 +394,134 @@ pub fn search(a: SearchArgs) -> Result<()> {
         t.into_bytes()
     };
     emit(None, &out)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OodArgs {
+    #[command(subcommand)]
+    pub command: OodCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum OodCommand {
+    /// Fit the gate to in-distribution images (the kind the model is meant for; at least 5).
+    Fit(OodFitArgs),
+    /// Score images against a fitted gate.
+    Score(OodScoreArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OodFitArgs {
+    /// In-distribution images or folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the gate (JSON), atomically.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The reference images' leave-one-out score quantile used as the threshold.
+    #[arg(long, default_value_t = 0.95)]
+    pub quantile: f64,
+    /// Seed of the random patch positions.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub voi: VoiArgs,
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OodScoreArgs {
+    /// Images or folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// A gate written by `cxr ood fit`.
+    #[arg(long)]
+    pub gate: PathBuf,
+    #[command(flatten)]
+    pub voi: VoiArgs,
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+pub fn read_gate(path: &Path) -> Result<OodGate> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the gate {}", path.display()))?;
+    let g: OodGate = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a gate written by `cxr ood fit`", path.display()))?;
+    if g.median.len() != cxr_model::ood::FEATURES.len() || g.scale.len() != g.median.len() {
+        bail!("{} was fitted with other features than this version computes; fit it again", path.display());
+    }
+    Ok(g)
+}
+
+pub fn ood(a: OodArgs) -> Result<()> {
+    match a.command {
+        OodCommand::Fit(f) => {
+            let files = images_in(&f.inputs, Some(&f.output))?;
+            let bar = progress(files.len() as u64, f.quiet, "features");
+            let feats: Vec<Vec<f64>> = files
+                .iter()
+                .map(|p| {
+                    bar.inc(1);
+                    display_of(p, &f.voi).map(|d| cxr_model::ood::features(&d, f.seed))
+                })
+                .collect::<Result<_>>()?;
+            bar.finish_and_clear();
+            let gate = OodGate::fit(&feats, f.quantile, f.seed).map_err(anyhow::Error::msg)?;
+            let mut b = serde_json::to_vec_pretty(&gate)?;
+            b.push(b'\n');
+            emit(Some(&f.output), &b)?;
+            if !f.quiet {
+                eprintln!(
+                    "gate from {} images: threshold {:.3} (the {} quantile of their leave-one-out scores) → {}",
+                    gate.references,
+                    gate.threshold,
+                    gate.quantile,
+                    f.output.display()
+                );
+            }
+            Ok(())
+        }
+        OodCommand::Score(s) => {
+            let gate = read_gate(&s.gate)?;
+            let files = images_in(&s.inputs, None)?;
+            let mut rows = Vec::new();
+            for f in &files {
+                match display_of(f, &s.voi) {
+                    Ok(d) => rows.push((f.display().to_string(), Some(gate.check(&d)), String::new())),
+                    Err(e) if s.keep_going => rows.push((f.display().to_string(), None, format!("{e:#}"))),
+                    Err(e) => return Err(e.context("--keep-going skips unreadable images")),
+                }
+            }
+            let out = if s.json {
+                let v: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(img, r, e)| match r {
+                        Some(r) => serde_json::json!({"image": img, "score": r.score, "threshold": r.threshold, "flagged": r.flagged}),
+                        None => serde_json::json!({"image": img, "error": e}),
+                    })
+                    .collect();
+                let mut b = serde_json::to_vec_pretty(&v)?;
+                b.push(b'\n');
+                b
+            } else {
+                let mut t = format!("{:>8} {:>9}  {:<8}  image\n", "score", "threshold", "verdict");
+                for (img, r, e) in &rows {
+                    match r {
+                        Some(r) => {
+                            let v = if r.flagged { "FLAGGED" } else { "ok" };
+                            let _ = writeln!(t, "{:>8.3} {:>9.3}  {v:<8}  {img}", r.score, r.threshold);
+                        }
+                        None => {
+                            let _ = writeln!(t, "{:>8} {:>9}  {:<8}  {img}: {e}", "-", "-", "failed");
+                        }
+                    }
+                }
+                t.into_bytes()
+            };
+            emit(None, &out)
+        }
+    }
 }

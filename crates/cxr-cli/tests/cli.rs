@@ -421,6 +421,67 @@ fn embed_then_search_finds_each_image_first() {
 }
 
 #[test]
+fn ood_gate_fits_scores_and_flags_predictions() {
+    // In-distribution: 8-bit PNG crops of the bundled chest radiograph; shifted: the same crops inverted.
+    let dicom = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/demo_model.card.json");
+    let d = tmp("ood");
+    let (refs, shifted) = (d.join("refs"), d.join("shifted"));
+    std::fs::create_dir_all(&refs).unwrap();
+    std::fs::create_dir_all(&shifted).unwrap();
+    let o = cxr(&["convert", dicom, d.join("png").to_str().unwrap(), "--size", "300", "-q"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let png = std::fs::read_dir(d.join("png"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .unwrap();
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let write = |path: std::path::PathBuf, px: &[u8], w: usize, h: usize| {
+        let f = std::fs::File::create(path).unwrap();
+        let mut e = png::Encoder::new(std::io::BufWriter::new(f), w as u32, h as u32);
+        e.set_color(png::ColorType::Grayscale);
+        e.write_header().unwrap().write_image_data(px).unwrap();
+    };
+    for i in 0..8 {
+        // Crops of 85–100 % at different offsets, with a small exposure change.
+        let (cw, ch) = (w * (85 + 2 * i) / 100, h * (85 + 2 * i) / 100);
+        let (x0, y0) = ((w - cw) * i / 8, (h - ch) * (7 - i) / 8);
+        let mut px = Vec::with_capacity(cw * ch);
+        for r in 0..ch {
+            for c in 0..cw {
+                px.push(buf[(y0 + r) * w + x0 + c].saturating_add(i as u8));
+            }
+        }
+        write(refs.join(format!("r{i}.png")), &px, cw, ch);
+        let inv: Vec<u8> = px.iter().map(|&v| 255 - v).collect();
+        write(shifted.join(format!("s{i}.png")), &inv, cw, ch);
+    }
+    let gate = d.join("gate.json");
+    let o = cxr(&["ood", "fit", refs.to_str().unwrap(), "-o", gate.to_str().unwrap(), "-q"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = cxr(&["ood", "score", shifted.to_str().unwrap(), "--gate", gate.to_str().unwrap(), "--json"], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v.as_array().unwrap().iter().all(|r| r["flagged"] == true), "{v}");
+    // predict marks flagged images instead of returning their predictions silently.
+    let s0 = shifted.join("s0.png");
+    let o = cxr(&["predict", s0.to_str().unwrap(), "--model", demo, "--ood-gate", gate.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("OUT OF DISTRIBUTION"), "{}", text(&o.stdout));
+    // Too few references, and a file that is not a gate, are errors.
+    let o =
+        cxr(&["ood", "fit", refs.join("r0.png").to_str().unwrap(), "-o", d.join("g2.json").to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("at least 5"), "{}", text(&o.stderr));
+    let o = cxr(&["ood", "score", s0.to_str().unwrap(), "--gate", demo], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("not a gate"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn score_table_per_pair_and_empty_hypotheses() {
     let hyps = [("c", "Lungs are clear."), ("a", "No effusion. Mild cardiomegaly."), ("b", "")];
     let (rp, hp, d) = score_fixture("table", &REFS, &hyps);

@@ -15,6 +15,7 @@
 pub mod card;
 pub mod explain;
 pub mod onnx;
+pub mod ood;
 pub mod ops;
 pub mod search;
 pub mod tensor;
