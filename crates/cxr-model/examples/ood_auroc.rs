@@ -54,14 +54,6 @@ fn main() {
     let seed = 42;
     let fit: Vec<Vec<f64>> = (0..n).map(|i| features(&augment(&chest, 1000 + i, 0.0), seed)).collect();
     let gate = OodGate::fit(&fit, 0.95, seed).unwrap();
-    if std::env::var("OOD_DEBUG").is_ok() {
-        for f in &fit {
-            let z: Vec<String> =
-                f.iter().zip(&gate.median).zip(&gate.scale).map(|((v, m), s)| format!("{:.1}", (v - m) / s)).collect();
-            eprintln!("{}", z.join(" "));
-        }
-        eprintln!("median {:?}\nscale {:?}", gate.median, gate.scale);
-    }
     let score = |img: &Image2<f32>| gate.score(&features(img, seed));
     let inside: Vec<f64> = (0..n).map(|i| score(&augment(&chest, 5000 + i, 0.0))).collect();
     let rot = rotate90(&chest);
