@@ -9,21 +9,26 @@ RUNS=${RUNS:-9}
 bench/.venv-onnx/bin/python -m pip install -q onnx onnxruntime numpy
 mkdir -p bench/out/models
 [ -f bench/out/models/densenet121_512.onnx ] || bench/.venv-onnx/bin/python scripts/make_test_models.py bench/out/models --densenet121 > /dev/null
-cargo build --release -q -p cxr-model --example latency
+cargo build --release -q -p cxr-model --features ort --example latency
+LIB=$(ls "$PWD"/bench/.venv-onnx/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -1)
 for size in 224 512; do
   for threads in 1 2; do
     bench/.venv-onnx/bin/python bench/predict_peer.py "bench/out/models/densenet121_$size.onnx" "$size" "$threads" "$RUNS" \
       > "bench/out/predict_ort_${size}_${threads}.json"
     target/release/examples/latency "bench/out/models/densenet121_$size.onnx" "bench/out/models/input_$size.f32" \
       "$size" "$threads" "$RUNS" > "bench/out/predict_cxr_${size}_${threads}.json"
+    target/release/examples/latency "bench/out/models/densenet121_$size.onnx" "bench/out/models/input_$size.f32" \
+      "$size" "$threads" "$RUNS" ort "$LIB" > "bench/out/predict_cxrort_${size}_${threads}.json"
   done
 done
 bench/.venv-onnx/bin/python - <<'PY'
 import json
-print(f"{'input':<8} {'threads':>7} {'onnxruntime ms':>15} {'cxr ms':>8} {'cxr/ort':>8} {'max |Δ logit|':>14}")
+print(f"{'input':<6} {'threads':>7} {'onnxruntime-py ms':>18} {'cxr built-in ms':>16} {'ratio':>6} {'rel Δ':>8} {'cxr --runtime ort ms':>21} {'ratio':>6} {'rel Δ':>8}")
+rel = lambda a, b: max(abs(x - y) / max(abs(x), 1.0) for x, y in zip(a, b))
 for size in (224, 512):
     for t in (1, 2):
         o = json.load(open(f"bench/out/predict_ort_{size}_{t}.json")); c = json.load(open(f"bench/out/predict_cxr_{size}_{t}.json"))
-        d = max(abs(a - b) for a, b in zip(o["logits"], c["logits"]))
-        print(f"{size}²{'':<4} {t:>7} {o['median_ms']:>15.1f} {c['median_ms']:>8.1f} {c['median_ms']/o['median_ms']:>7.2f}x {d:>14.2e}")
+        r = json.load(open(f"bench/out/predict_cxrort_{size}_{t}.json"))
+        print(f"{size}²{'':<2} {t:>7} {o['median_ms']:>18.1f} {c['median_ms']:>16.1f} {c['median_ms']/o['median_ms']:>5.2f}x {rel(o['logits'], c['logits']):>8.1e}"
+              f" {r['median_ms']:>21.1f} {r['median_ms']/o['median_ms']:>5.2f}x {rel(o['logits'], r['logits']):>8.1e}")
 PY

@@ -43,6 +43,13 @@ pub struct PredictArgs {
     /// mid-grey; x0,y0,x1,y1 as fractions of the input side (e.g. 0,0,0.5,1 masks the image's left half).
     #[arg(long, value_name = "X0,Y0,X1,Y1", value_parser = parse_box)]
     pub mask_box: Option<[f64; 4]>,
+    /// The engine: the built-in runtime, or onnxruntime (builds with `--features ort`; give --ort-lib).
+    #[arg(long, value_enum, default_value_t = RuntimeArg::Builtin)]
+    pub runtime: RuntimeArg,
+    /// onnxruntime's shared library for --runtime ort (`libonnxruntime.so*` in the PyPI wheel's
+    /// onnxruntime/capi/ folder); default: the ORT_DYLIB_PATH environment variable.
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
     /// An out-of-distribution gate (`cxr ood fit`): images it flags are marked, their predictions kept but
     /// flagged as not to be trusted.
     #[arg(long, value_name = "GATE.json")]
@@ -64,6 +71,28 @@ pub struct PredictArgs {
     /// No progress bar or notes on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuntimeArg {
+    Builtin,
+    Ort,
+}
+
+fn runtime_of(r: RuntimeArg, lib: Option<&Path>, threads: Option<usize>) -> Result<cxr_model::Runtime> {
+    Ok(match r {
+        RuntimeArg::Builtin => cxr_model::Runtime::Builtin,
+        RuntimeArg::Ort => {
+            let library = match lib {
+                Some(l) => l.to_path_buf(),
+                None => std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).context(
+                    "--runtime ort needs onnxruntime's shared library: give --ort-lib (libonnxruntime.so from the \
+                     PyPI onnxruntime wheel's onnxruntime/capi/ folder) or set ORT_DYLIB_PATH",
+                )?,
+            };
+            cxr_model::Runtime::Ort { library, threads: threads.unwrap_or(0) }
+        }
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -161,7 +190,9 @@ fn predict_one(p: &Predictor, gate: Option<&OodGate>, path: &Path, a: &PredictAr
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
-    let p = Predictor::load(&a.model).with_context(|| format!("cannot use the model card {}", a.model.display()))?;
+    let runtime = runtime_of(a.runtime, a.ort_lib.as_deref(), a.threads)?;
+    let p = Predictor::load_with(&a.model, &runtime)
+        .with_context(|| format!("cannot use the model card {}", a.model.display()))?;
     let gate = a.ood_gate.as_deref().map(read_gate).transpose()?;
     if let Some(dir) = &a.heatmaps {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;

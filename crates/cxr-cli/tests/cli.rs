@@ -306,6 +306,13 @@ fn predict_runs_a_model_card_with_heatmaps_and_reports_bad_inputs() {
     let file = img["heatmaps"][0]["file"].as_str().unwrap();
     let png = std::fs::read(file).unwrap();
     assert!(png.starts_with(b"\x89PNG"));
+    // onnxruntime as the engine: without the `ort` feature (the default build), or without the library, a clear error.
+    let o = cxr(
+        &["predict", dicom, "--model", model, "--runtime", "ort", "--ort-lib", "/nonexistent/libonnxruntime.so"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("onnxruntime"), "{}", text(&o.stderr));
     // Table output says it is a demonstration model.
     let o = cxr(&["predict", dicom, "--model", model], None);
     assert!(text(&o.stdout).contains("DEMONSTRATION MODEL"), "{}", text(&o.stdout));

@@ -1,16 +1,22 @@
 //! Per-image latency of the built-in runtime (for bench/predict.sh): loads a model, runs one input `runs`
 //! times after two warm-ups on `threads` threads, prints JSON with the median and the outputs.
 //!
-//!     cargo run --release -p cxr-model --example latency -- MODEL.onnx INPUT.f32 SIZE THREADS RUNS
-use cxr_model::{Model, Tensor};
+//!     cargo run --release -p cxr-model --example latency -- MODEL.onnx INPUT.f32 SIZE THREADS RUNS [ort LIB]
+//!
+//! With `ort LIB` (and `--features ort`) the model runs on onnxruntime loaded from LIB.
+use cxr_model::{Model, Runtime, Tensor};
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let model = Model::load(std::path::Path::new(&a[1])).expect("model");
+    let threads: usize = a[4].parse().unwrap();
+    let runtime = match a.get(6).map(String::as_str) {
+        Some("ort") => Runtime::Ort { library: a[7].clone().into(), threads },
+        _ => Runtime::Builtin,
+    };
+    let model = Model::load_with(std::path::Path::new(&a[1]), &runtime).expect("model");
     let raw = std::fs::read(&a[2]).expect("input");
     let x: Vec<f32> = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     let size: usize = a[3].parse().unwrap();
-    let threads: usize = a[4].parse().unwrap();
     let runs: usize = a[5].parse().unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let run = || pool.install(|| model.run(Tensor::float(vec![1, 1, size, size], x.clone())).expect("run"));

@@ -217,14 +217,19 @@ fn card_err(path: &Path, problem: impl Into<String>) -> ModelError {
 }
 
 impl Predictor {
-    /// Reads a card and its model, checking that they agree.
+    /// Reads a card and its model (built-in runtime), checking that they agree.
     pub fn load(card_path: &Path) -> Result<Predictor, ModelError> {
+        Self::load_with(card_path, &crate::Runtime::Builtin)
+    }
+
+    /// Like [`Predictor::load`], running the model on the given runtime.
+    pub fn load_with(card_path: &Path, runtime: &crate::Runtime) -> Result<Predictor, ModelError> {
         let text = std::fs::read_to_string(card_path)
             .map_err(|source| ModelError::Read { path: card_path.to_path_buf(), source })?;
         let card: ModelCard =
             serde_json::from_str(&text).map_err(|e| card_err(card_path, format!("is not a valid model card: {e}")))?;
         let dir = card_path.parent().unwrap_or(Path::new("."));
-        let model = Model::load(&dir.join(&card.onnx))?;
+        let model = Model::load_with(&dir.join(&card.onnx), runtime)?;
         Self::new(card, model).map_err(|e| match e {
             ModelError::Card { problem, .. } => card_err(card_path, problem),
             other => other,

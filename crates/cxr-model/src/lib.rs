@@ -17,6 +17,8 @@ pub mod explain;
 pub mod onnx;
 pub mod ood;
 pub mod ops;
+#[cfg(feature = "ort")]
+pub mod ort_backend;
 pub mod search;
 pub mod tensor;
 
@@ -88,12 +90,46 @@ pub struct Model {
     pub graph: onnx::Graph,
     /// For each value, the index of the last node that reads it (values are freed after it).
     last_use: HashMap<String, usize>,
+    /// Set when the model runs on onnxruntime instead of the built-in runtime.
+    #[cfg(feature = "ort")]
+    ort: Option<ort_backend::OrtSession>,
+}
+
+/// Which engine runs a model.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Runtime {
+    /// The built-in pure-Rust runtime.
+    #[default]
+    Builtin,
+    /// onnxruntime, loaded from this shared library (needs the `ort` cargo feature).
+    Ort { library: PathBuf, threads: usize },
 }
 
 impl Model {
     pub fn load(path: &Path) -> Result<Model, ModelError> {
+        Self::load_with(path, &Runtime::Builtin)
+    }
+
+    /// Loads a model for the given runtime. With onnxruntime the graph is still decoded (for the card checks and
+    /// class activation maps' weights), but its operators need not be ones the built-in runtime supports.
+    pub fn load_with(path: &Path, runtime: &Runtime) -> Result<Model, ModelError> {
         let bytes = std::fs::read(path).map_err(|source| ModelError::Read { path: path.to_path_buf(), source })?;
-        Self::from_bytes(&bytes)
+        match runtime {
+            Runtime::Builtin => Self::from_bytes(&bytes),
+            #[cfg(feature = "ort")]
+            Runtime::Ort { library, threads } => {
+                let graph = onnx::parse_model(&bytes)?;
+                let outputs = graph.outputs.iter().map(|o| o.name.clone()).collect();
+                let session = ort_backend::OrtSession::load(library, path, *threads, outputs)?;
+                Ok(Model { graph, last_use: HashMap::new(), ort: Some(session) })
+            }
+            #[cfg(not(feature = "ort"))]
+            Runtime::Ort { .. } => Err(ModelError::Input(
+                "this build has no onnxruntime backend: rebuild with `cargo build --release --features ort` \
+                 (or use the built-in runtime)"
+                    .into(),
+            )),
+        }
     }
 
     /// Decodes and checks a model: every operator supported, every value defined before it is used.
@@ -131,7 +167,12 @@ impl Model {
             }
             last_use.insert(o.name.clone(), usize::MAX);
         }
-        Ok(Model { graph, last_use })
+        Ok(Model {
+            graph,
+            last_use,
+            #[cfg(feature = "ort")]
+            ort: None,
+        })
     }
 
     /// The (first) input: its name and declared shape.
@@ -150,6 +191,15 @@ impl Model {
 
     /// Like [`Model::run`], also returning the intermediate values named in `keep` (e.g. a feature map).
     pub fn run_with(&self, input: Tensor, keep: &[&str]) -> Result<HashMap<String, Tensor>, ModelError> {
+        #[cfg(feature = "ort")]
+        if let Some(session) = &self.ort {
+            if !keep.is_empty() {
+                return Err(ModelError::Input(
+                    "intermediate values (class activation maps) need the built-in runtime".into(),
+                ));
+            }
+            return session.run(&self.input().name, input);
+        }
         for k in keep {
             let known = self.graph.nodes.iter().any(|n| n.outputs.iter().any(|o| o == k));
             if !known {

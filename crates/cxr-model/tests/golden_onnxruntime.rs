@@ -195,3 +195,18 @@ fn masking_the_region_the_model_reads_changes_its_answer() {
     assert!((miss - base).abs() < 1e-12);
     assert!(cxr_model::explain::masked_scores(&p, &input, [0.5, 0.0, 0.4, 1.0]).is_err());
 }
+
+/// With `--features ort`, onnxruntime itself (ORT_DYLIB_PATH = the PyPI wheel's libonnxruntime.so) must give
+/// the reference outputs: `ORT_DYLIB_PATH=… cargo test -p cxr-model --features ort`.
+#[cfg(feature = "ort")]
+#[test]
+fn onnxruntime_backend_equals_the_reference() {
+    let lib = std::env::var("ORT_DYLIB_PATH").expect("set ORT_DYLIB_PATH to libonnxruntime.so to test the ort feature");
+    let e = &expected()["models"]["mini_densenet"];
+    let runtime = cxr_model::Runtime::Ort { library: lib.into(), threads: 1 };
+    let model = Model::load_with(Path::new(&format!("{DATA}/mini_densenet.onnx")), &runtime).unwrap();
+    let out = model.run(Tensor::float(shape(&e["input_shape"]), floats(&e["input"]))).unwrap();
+    for (g, w) in out["logits"].to_f32().iter().zip(floats(&e["outputs"]["logits"]["values"])) {
+        assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{g} vs {w}");
+    }
+}
