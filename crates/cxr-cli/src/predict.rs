@@ -8,7 +8,7 @@ use cxr_core::image::Image2;
 use cxr_image::resize::Filter;
 use cxr_io::radiograph::{is_radiograph_file, read_radiograph};
 use cxr_model::card::{Prediction, Predictor};
-use cxr_model::explain::{cam, masked_scores, occlusion, overlay_rgb, Occlusion};
+use cxr_model::explain::{cam, masked_scores, occlusion, overlay_rgb, region_masked_scores, Occlusion};
 use cxr_model::ood::{OodGate, OodResult};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,8 +41,15 @@ pub struct PredictArgs {
     pub explain: Explain,
     /// The "mask of truth" experiment: also score each image with this box of the model input set to
     /// mid-grey; x0,y0,x1,y1 as fractions of the input side (e.g. 0,0,0.5,1 masks the image's left half).
-    #[arg(long, value_name = "X0,Y0,X1,Y1", value_parser = parse_box)]
+    #[arg(long, value_name = "X0,Y0,X1,Y1", value_parser = parse_box, conflicts_with = "mask")]
     pub mask_box: Option<[f64; 4]>,
+    /// Mask of truth with a region image instead of a box (e.g. a lung segmentation): a PNG/JPEG/DICOM the same
+    /// view as the inputs, non-zero = masked; it is cropped and resized as the images are.
+    #[arg(long, value_name = "IMAGE")]
+    pub mask: Option<PathBuf>,
+    /// With --mask: mask everything outside the region instead (e.g. outside the lungs).
+    #[arg(long, requires = "mask")]
+    pub mask_outside: bool,
     /// The engine: the built-in runtime, or onnxruntime (builds with `--features ort`; give --ort-lib).
     #[arg(long, value_enum, default_value_t = RuntimeArg::Builtin)]
     pub runtime: RuntimeArg,
@@ -109,8 +116,11 @@ fn parse_box(s: &str) -> Result<[f64; 4], String> {
 
 #[derive(Debug, serde::Serialize)]
 struct Masked {
-    /// The masked box, x0,y0,x1,y1 as fractions of the model input.
-    r#box: [f64; 4],
+    /// The masked box, x0,y0,x1,y1 as fractions of the model input (or the region image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    r#box: Option<[f64; 4]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
     /// Per label: the score with the box masked, and its change from the unmasked score.
     scores: Vec<(String, f64, f64)>,
 }
@@ -138,7 +148,14 @@ fn safe_name(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
 }
 
-fn predict_one(p: &Predictor, gate: Option<&OodGate>, path: &Path, a: &PredictArgs, stem: &str) -> Result<ImageResult> {
+fn predict_one(
+    p: &Predictor,
+    gate: Option<&OodGate>,
+    region: Option<(&str, &[bool])>,
+    path: &Path,
+    a: &PredictArgs,
+    stem: &str,
+) -> Result<ImageResult> {
     let r = read_radiograph(path, &Default::default())?;
     let shown = cxr_image::display(&r.stored, &r.transforms, &a.voi.choice())
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -176,15 +193,15 @@ fn predict_one(p: &Predictor, gate: Option<&OodGate>, path: &Path, a: &PredictAr
         let scores = p.scores(input.clone(), 1)?.remove(0);
         p.decide(&scores)
     };
-    let mask = match a.mask_box {
-        Some(b) => {
-            let masked = masked_scores(p, &input, b)?;
-            let scores =
-                prediction.labels.iter().zip(&masked).map(|(l, &m)| (l.label.clone(), m, m - l.score)).collect();
-            Some(Masked { r#box: b, scores })
-        }
-        None => None,
+    let masked = match (a.mask_box, region) {
+        (Some(b), _) => Some((Some(b), None, masked_scores(p, &input, b)?)),
+        (None, Some((name, m))) => Some((None, Some(name.to_string()), region_masked_scores(p, &input, m)?)),
+        _ => None,
     };
+    let mask = masked.map(|(r#box, region, masked)| {
+        let scores = prediction.labels.iter().zip(&masked).map(|(l, &m)| (l.label.clone(), m, m - l.score)).collect();
+        Masked { r#box, region, scores }
+    });
     let ood = gate.map(|g| g.check(&shown.image));
     Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps, mask, ood })
 }
@@ -194,6 +211,21 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let p = Predictor::load_with(&a.model, &runtime)
         .with_context(|| format!("cannot use the model card {}", a.model.display()))?;
     let gate = a.ood_gate.as_deref().map(read_gate).transpose()?;
+    // A region image for the mask of truth: prepared as the inputs are, then thresholded.
+    let region: Option<(String, Vec<bool>)> = match &a.mask {
+        Some(m) => {
+            let d = display_of(m, &a.voi).with_context(|| format!("cannot read the mask {}", m.display()))?;
+            let prepared = p.prepared(&d);
+            let max = prepared.pixels.iter().copied().fold(0f32, f32::max);
+            if max <= 0.0 {
+                bail!("the mask {} is empty (all zero); non-zero pixels mark the region", m.display());
+            }
+            let inside: Vec<bool> = prepared.pixels.iter().map(|&v| (v >= max / 2.0) != a.mask_outside).collect();
+            let what = if a.mask_outside { "outside" } else { "inside" };
+            Some((format!("{what} {}", m.display()), inside))
+        }
+        None => None,
+    };
     if let Some(dir) = &a.heatmaps {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;
     }
@@ -213,7 +245,8 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let mut failed = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let stem = format!("{:04}_{}", i + 1, safe_name(&f.file_stem().unwrap_or_default().to_string_lossy()));
-        match pool.install(|| predict_one(&p, gate.as_ref(), f, &a, &stem)) {
+        let region = region.as_ref().map(|(n, m)| (n.as_str(), m.as_slice()));
+        match pool.install(|| predict_one(&p, gate.as_ref(), region, f, &a, &stem)) {
             Ok(r) => results.push(r),
             Err(e) if a.keep_going => failed.push(format!("{}: {e:#}", f.display())),
             Err(e) => return Err(e.context(format!("cannot predict {} (--keep-going skips such images)", f.display()))),
@@ -258,8 +291,14 @@ pub fn run(a: PredictArgs) -> Result<()> {
                 let _ = writeln!(t, "  heatmap ({}): {}", h.label, h.file);
             }
             if let Some(m) = &r.mask {
-                let [x0, y0, x1, y1] = m.r#box;
-                let _ = writeln!(t, "  masked box {x0},{y0},{x1},{y1} (fractions of the model input):");
+                match (m.r#box, &m.region) {
+                    (Some([x0, y0, x1, y1]), _) => {
+                        let _ = writeln!(t, "  masked box {x0},{y0},{x1},{y1} (fractions of the model input):");
+                    }
+                    (_, region) => {
+                        let _ = writeln!(t, "  masked {}:", region.as_deref().unwrap_or("region"));
+                    }
+                }
                 for (label, score, delta) in &m.scores {
                     let _ = writeln!(t, "    {label:<30} {score:>7.4} ({delta:+.4})");
                 }

@@ -381,6 +381,29 @@ fn predict_class_activation_maps_and_mask_of_truth() {
     assert!(text(&o.stderr).contains("no `cam` section"), "{}", text(&o.stderr));
     let o = cxr(&["predict", dicom, "--model", demo, "--mask-box", "0.5,0,0.2,1"], None);
     assert!(!o.status.success());
+    // A region image (left half) and its complement: both change the central-brightness demo score; an empty
+    // mask is an error.
+    let write_mask = |name: &str, on: fn(usize) -> bool| {
+        let path = d.join(name);
+        let mut e = png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(&path).unwrap()), 64, 64);
+        e.set_color(png::ColorType::Grayscale);
+        let px: Vec<u8> = (0..64 * 64).map(|i| if on(i % 64) { 255 } else { 0 }).collect();
+        e.write_header().unwrap().write_image_data(&px).unwrap();
+        path
+    };
+    let left = write_mask("left.png", |x| x < 32);
+    for extra in [None, Some("--mask-outside")] {
+        let mut args = vec!["predict", dicom, "--model", demo, "--json", "-q", "--mask", left.to_str().unwrap()];
+        args.extend(extra);
+        let o = cxr(&args, None);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let delta = v["images"][0]["mask"]["scores"][0][2].as_f64().unwrap();
+        assert!(delta < -0.05, "{extra:?}: {delta}");
+    }
+    let empty = write_mask("empty.png", |_| false);
+    let o = cxr(&["predict", dicom, "--model", demo, "--mask", empty.to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("empty"), "{}", text(&o.stderr));
 }
 
 #[test]

@@ -135,14 +135,27 @@ pub fn masked_scores(p: &Predictor, input: &[f32], box_frac: [f64; 4]) -> Result
             "mask box {box_frac:?} is not x0,y0,x1,y1 fractions with 0 ≤ x0 < x1 ≤ 1 and 0 ≤ y0 < y1 ≤ 1"
         )));
     }
-    let (c, s) = (p.card.input.channels, p.card.input.size);
+    let s = p.card.input.size;
     let px = |f: f64| ((f * s as f64).round() as usize).min(s);
     let (cx0, cy0, cx1, cy1) = (px(x0), px(y0), px(x1), px(y1));
+    let mask: Vec<bool> = (0..s * s).map(|i| (cy0..cy1).contains(&(i / s)) && (cx0..cx1).contains(&(i % s))).collect();
+    region_masked_scores(p, input, &mask)
+}
+
+/// The scores with the pixels where `mask` (`size × size`, row-major, at the model input) is true set to the
+/// neutral value — a region from a segmentation (the lungs), or its complement (outside the lungs).
+pub fn region_masked_scores(p: &Predictor, input: &[f32], mask: &[bool]) -> Result<Vec<f64>, ModelError> {
+    let (c, s) = (p.card.input.channels, p.card.input.size);
+    if mask.len() != s * s {
+        return Err(ModelError::Input(format!("the mask has {} pixels, not {s} × {s}", mask.len())));
+    }
     let mut img = input.to_vec();
     let fill = p.neutral_value();
     for ch in 0..c {
-        for y in cy0..cy1 {
-            img[ch * s * s + y * s + cx0..ch * s * s + y * s + cx1].fill(fill);
+        for (v, &m) in img[ch * s * s..(ch + 1) * s * s].iter_mut().zip(mask) {
+            if m {
+                *v = fill;
+            }
         }
     }
     Ok(p.scores(img, 1)?.remove(0))

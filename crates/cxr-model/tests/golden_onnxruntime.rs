@@ -194,6 +194,13 @@ fn masking_the_region_the_model_reads_changes_its_answer() {
     assert!((hit - 0.5).abs() < 1e-6, "{hit}");
     assert!((miss - base).abs() < 1e-12);
     assert!(cxr_model::explain::masked_scores(&p, &input, [0.5, 0.0, 0.4, 1.0]).is_err());
+    // A region mask (e.g. a segmentation): exactly the region read → neutral; its complement → unchanged region.
+    let region: Vec<bool> = (0..32 * 32).map(|i| (8..16).contains(&(i / 32)) && (20..28).contains(&(i % 32))).collect();
+    let inside = cxr_model::explain::region_masked_scores(&p, &input, &region).unwrap()[0];
+    let outside: Vec<bool> = region.iter().map(|m| !m).collect();
+    let kept = cxr_model::explain::region_masked_scores(&p, &input, &outside).unwrap()[0];
+    assert!((inside - 0.5).abs() < 1e-6 && (kept - base).abs() < 1e-12, "{inside} {kept}");
+    assert!(cxr_model::explain::region_masked_scores(&p, &input, &region[..100]).is_err());
 }
 
 /// With `--features ort`, onnxruntime itself (ORT_DYLIB_PATH = the PyPI wheel's libonnxruntime.so) must give
