@@ -151,6 +151,30 @@ def demo(path, size):
            [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [None, 1])], "demo")
 
 
+def tiny_unet(path, size):
+    """A two-level U-Net with the operators torch exports for segmenters: ConvTranspose (stride 2), Resize
+    (nearest and bilinear), a skip Concat; 2 output channels through a Sigmoid (masks); random weights."""
+    g = G()
+    e1 = g.relu(g.conv("image", 1, 4, 3, pad=1, bias=True))
+    d1 = g.node("MaxPool", [e1], kernel_shape=[2, 2], strides=[2, 2])
+    e2 = g.relu(g.conv(d1, 4, 8, 3, pad=1, bias=True))
+    w = g.init("ct_w", rng.normal(0, 0.3, (8, 4, 2, 2)))
+    b = g.init("ct_b", rng.normal(0, 0.1, 4))
+    up = g.node("ConvTranspose", [e2, w, b], kernel_shape=[2, 2], strides=[2, 2])
+    cat = g.node("Concat", [e1, up], axis=1)
+    y = g.relu(g.conv(cat, 8, 4, 3, pad=1, bias=True))
+    small = g.node("MaxPool", [y], kernel_shape=[2, 2], strides=[2, 2])
+    empty = g.init("roi", np.zeros(0))
+    near = g.node("Resize", [small, empty, g.init("sc", [1.0, 1.0, 2.0, 2.0])], mode="nearest",
+                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    lin = g.node("Resize", [small, empty, g.init("sc", [1.0, 1.0, 2.0, 2.0])], mode="linear",
+                 coordinate_transformation_mode="half_pixel")
+    z = g.conv(g.node("Add", [near, lin]), 4, 2, 1, bias=True)
+    g.nodes.append(helper.make_node("Sigmoid", [z], ["masks"]))
+    g.save(path, [helper.make_tensor_value_info("image", TensorProto.FLOAT, [None, 1, size, size])],
+           [helper.make_tensor_value_info("masks", TensorProto.FLOAT, [None, 2, size, size])], "tiny_unet")
+
+
 def run(path, x):
     s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     return {o.name: v for o, v in zip(s.get_outputs(), s.run(None, {s.get_inputs()[0].name: x}))}
@@ -161,8 +185,9 @@ densenet(os.path.join(out_dir, "mini_densenet.onnx"), 64, growth=8, blocks=(2, 2
 misc(os.path.join(out_dir, "misc_ops.onnx"))
 region(os.path.join(out_dir, "region_model.onnx"), 32, (8, 16, 20, 28), "region")
 demo(os.path.join(out_dir, "demo_model.onnx"), 64)
+tiny_unet(os.path.join(out_dir, "tiny_unet.onnx"), 32)
 for name, shape in (("mini_densenet", (2, 1, 64, 64)), ("misc_ops", (2, 1, 16, 16)), ("region_model", (1, 1, 32, 32)),
-                    ("demo_model", (1, 1, 64, 64))):
+                    ("demo_model", (1, 1, 64, 64)), ("tiny_unet", (1, 1, 32, 32))):
     x = (rng.uniform(-1024, 1024, shape) if name == "mini_densenet" else rng.uniform(0, 1, shape) if name == "demo_model"
          else rng.normal(0, 1, shape)).astype(np.float32)
     outs = run(os.path.join(out_dir, name + ".onnx"), x)

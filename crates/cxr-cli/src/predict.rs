@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use cxr_core::image::Image2;
 use cxr_image::resize::Filter;
 use cxr_io::radiograph::{is_radiograph_file, read_radiograph};
-use cxr_model::card::{Prediction, Predictor};
+use cxr_model::card::{OutputKind, Prediction, Predictor};
 use cxr_model::explain::{cam, masked_scores, occlusion, overlay_rgb, region_masked_scores, Occlusion};
 use cxr_model::ood::{OodGate, OodResult};
 use std::fmt::Write as _;
@@ -24,6 +24,10 @@ pub struct PredictArgs {
     /// Write occlusion heatmaps as PNG overlays into this folder (for the positive labels; see --all-labels).
     #[arg(long, value_name = "DIR")]
     pub heatmaps: Option<PathBuf>,
+    /// For a segmentation card: write each label's mask (PNG, 255 = inside, at the model's input size and crop)
+    /// into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub masks: Option<PathBuf>,
     /// Heatmaps for every label, not only the positive ones.
     #[arg(long)]
     pub all_labels: bool,
@@ -126,10 +130,20 @@ struct Masked {
 }
 
 #[derive(Debug, serde::Serialize)]
+struct SegmentResult {
+    #[serde(flatten)]
+    segment: cxr_model::card::Segment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mask_file: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
 struct ImageResult {
     image: String,
     #[serde(flatten)]
     prediction: Prediction,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    segments: Vec<SegmentResult>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     heatmaps: Vec<Heatmap>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,10 +170,33 @@ fn predict_one(
     a: &PredictArgs,
     stem: &str,
 ) -> Result<ImageResult> {
-    let r = read_radiograph(path, &Default::default())?;
-    let shown = cxr_image::display(&r.stored, &r.transforms, &a.voi.choice())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let input = p.input_values(&shown.image);
+    let display = display_of(path, &a.voi)?;
+    if p.card.output.kind == OutputKind::Segmentation {
+        let mut segments = Vec::new();
+        for seg in p.segment(&display)? {
+            let mask_file = match &a.masks {
+                Some(dir) => {
+                    let file = dir.join(format!("{stem}__{}.png", safe_name(&seg.label)));
+                    let px: Vec<u8> = seg.mask.iter().map(|&m| if m { 255 } else { 0 }).collect();
+                    cxr_io::png16::write_png8(&file, seg.width, seg.height, &px)?;
+                    Some(file.display().to_string())
+                }
+                None => None,
+            };
+            segments.push(SegmentResult { segment: seg, mask_file });
+        }
+        let empty = Prediction { labels: Vec::new(), findings: Default::default() };
+        let ood = gate.map(|g| g.check(&display));
+        return Ok(ImageResult {
+            image: path.display().to_string(),
+            prediction: empty,
+            segments,
+            heatmaps: vec![],
+            mask: None,
+            ood,
+        });
+    }
+    let input = p.input_values(&display);
     let mut heatmaps = Vec::new();
     let s = p.card.input.size;
     let prediction = if let Some(dir) = &a.heatmaps {
@@ -177,7 +214,7 @@ fn predict_one(
         let prediction = p.decide(&scores);
         // Overlays at least 512 px wide: the image cropped as the model sees it, the map upsampled bilinearly.
         let side = s.max(512);
-        let grey = p.prepared_at(&shown.image, side);
+        let grey = p.prepared_at(&display, side);
         for (ls, map) in prediction.labels.iter().zip(&maps) {
             if !(ls.positive || a.all_labels) {
                 continue;
@@ -202,8 +239,8 @@ fn predict_one(
         let scores = prediction.labels.iter().zip(&masked).map(|(l, &m)| (l.label.clone(), m, m - l.score)).collect();
         Masked { r#box, region, scores }
     });
-    let ood = gate.map(|g| g.check(&shown.image));
-    Ok(ImageResult { image: path.display().to_string(), prediction, heatmaps, mask, ood })
+    let ood = gate.map(|g| g.check(&display));
+    Ok(ImageResult { image: path.display().to_string(), prediction, segments: Vec::new(), heatmaps, mask, ood })
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
@@ -226,19 +263,18 @@ pub fn run(a: PredictArgs) -> Result<()> {
         }
         None => None,
     };
-    if let Some(dir) = &a.heatmaps {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the heatmap folder {}", dir.display()))?;
+    for dir in a.heatmaps.iter().chain(&a.masks) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
-    let mut files = Vec::new();
-    for f in walk(&a.inputs, a.heatmaps.as_deref())? {
-        // Named files must be images; inside folders, other files are skipped.
-        if a.inputs.contains(&f) || is_radiograph_file(&f) {
-            files.push(f);
-        }
+    if p.card.output.kind == OutputKind::Segmentation
+        && (a.heatmaps.is_some() || a.mask_box.is_some() || a.mask.is_some())
+    {
+        bail!(
+            "--heatmaps and --mask/--mask-box explain classifier scores; the card {:?} is a segmentation model",
+            p.card.name
+        );
     }
-    if files.is_empty() {
-        bail!("no images found in {:?}: give DICOM, PNG, JPEG or .npy files or folders of them", a.inputs);
-    }
+    let files = images_in(&a.inputs, a.heatmaps.as_deref())?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
     let bar = progress(files.len() as u64, a.quiet, "predict");
     let mut results = Vec::new();
@@ -280,6 +316,19 @@ pub fn run(a: PredictArgs) -> Result<()> {
                     "  OUT OF DISTRIBUTION (gate score {:.2} > {:.2}): these predictions should not be trusted",
                     o.score, o.threshold
                 );
+            }
+            for sg in &r.segments {
+                let file = sg.mask_file.as_deref().map(|f| format!("  mask: {f}")).unwrap_or_default();
+                let _ = writeln!(
+                    t,
+                    "  {:<32} area {:>6.2}% (threshold {}){file}",
+                    sg.segment.label,
+                    100.0 * sg.segment.area_fraction,
+                    sg.segment.threshold
+                );
+            }
+            if !r.segments.is_empty() {
+                continue;
             }
             let _ = writeln!(t, "  {:<32} {:>7} {:>11} {:>9}  decision", "label", "score", "probability", "threshold");
             for l in &r.prediction.labels {
@@ -345,6 +394,8 @@ fn display_of(path: &Path, voi: &VoiArgs) -> Result<Image2<f32>> {
     Ok(shown.image)
 }
 
+/// The images to process: named files as given (a non-image is then an error when read), and the image files
+/// inside named folders.
 fn images_in(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<PathBuf>> {
     let files: Vec<PathBuf> =
         walk(inputs, exclude)?.into_iter().filter(|f| inputs.contains(f) || is_radiograph_file(f)).collect();

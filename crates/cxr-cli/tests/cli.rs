@@ -512,6 +512,51 @@ fn ood_gate_fits_scores_and_flags_predictions() {
 }
 
 #[test]
+fn predict_writes_segmentation_masks() {
+    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-model/tests/data/tiny_unet.onnx");
+    let dicom = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-io/tests/data/dicom/RG1_J2KI.dcm");
+    let d = tmp("segment");
+    let card = d.join("unet.card.json");
+    let v = serde_json::json!({
+        "name": "tiny-unet", "onnx": onnx, "input": {"size": 32}, "preprocess": {"normalize": "unit"},
+        "output": {"name": "masks", "kind": "segmentation"}, "labels": ["left lung", "right lung"],
+        "thresholds": {"right lung": 0.6}
+    });
+    std::fs::write(&card, v.to_string()).unwrap();
+    let masks = d.join("masks");
+    let o = cxr(
+        &["predict", dicom, "--model", card.to_str().unwrap(), "--masks", masks.to_str().unwrap(), "--json", "-q"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let segs = v["images"][0]["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), 2);
+    for s in segs {
+        // The mask file holds exactly the area the JSON reports.
+        let dec =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(s["mask_file"].as_str().unwrap()).unwrap()));
+        let mut r = dec.read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        r.next_frame(&mut buf).unwrap();
+        let on = buf.iter().filter(|&&b| b == 255).count() as f64 / buf.len() as f64;
+        assert!((on - s["area_fraction"].as_f64().unwrap()).abs() < 1e-12);
+    }
+    // A segmentation card has no scores to explain; labels must match the output's channels.
+    let o =
+        cxr(&["predict", dicom, "--model", card.to_str().unwrap(), "--heatmaps", d.join("h").to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("segmentation model"), "{}", text(&o.stderr));
+    let bad = serde_json::json!({
+        "name": "bad", "onnx": onnx, "input": {"size": 32}, "output": {"name": "masks", "kind": "segmentation"},
+        "labels": ["a", "b", "c"]
+    });
+    let bad_card = d.join("bad.card.json");
+    std::fs::write(&bad_card, bad.to_string()).unwrap();
+    let o = cxr(&["predict", dicom, "--model", bad_card.to_str().unwrap()], None);
+    assert!(!o.status.success() && text(&o.stderr).contains("3 labels"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn score_table_per_pair_and_empty_hypotheses() {
     let hyps = [("c", "Lungs are clear."), ("a", "No effusion. Mild cardiomegaly."), ("b", "")];
     let (rp, hp, d) = score_fixture("table", &REFS, &hyps);

@@ -85,6 +85,9 @@ pub enum OutputKind {
     Softmax,
     /// A vector per image for `cxr embed` / `cxr search` (labels may be empty).
     Embedding,
+    /// Per-pixel probabilities `[1, labels, h, w]` (after the model's sigmoid/softmax): one mask per label,
+    /// thresholded at the label's threshold (default 0.5).
+    Segmentation,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -196,6 +199,21 @@ pub struct LabelScore {
     pub positive: bool,
 }
 
+/// One label's segmentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Segment {
+    pub label: String,
+    pub height: usize,
+    pub width: usize,
+    #[serde(skip)]
+    pub probabilities: Vec<f32>,
+    #[serde(skip)]
+    pub mask: Vec<bool>,
+    pub threshold: f64,
+    /// Share of the model input's pixels in the mask.
+    pub area_fraction: f64,
+}
+
 /// The result for one image.
 #[derive(Debug, Clone, Serialize)]
 pub struct Prediction {
@@ -273,7 +291,15 @@ impl Predictor {
         }
         let out_name = card.output.name.clone().unwrap_or_else(|| model.output_names()[0].to_string());
         if let Some(shape) = model.graph.outputs.iter().find(|o| o.name == out_name).and_then(|o| o.shape.clone()) {
-            if let (Some(Some(n)), false) = (shape.last(), embedding) {
+            let segmentation = card.output.kind == OutputKind::Segmentation;
+            let classes = if segmentation { shape.get(1) } else { shape.last() };
+            if segmentation && shape.len() != 4 {
+                return Err(card_err(
+                    here,
+                    format!("a segmentation output must be [batch, labels, h, w], not {shape:?}"),
+                ));
+            }
+            if let (Some(Some(n)), false) = (classes, embedding) {
                 if *n != card.labels.len() {
                     return Err(card_err(
                         here,
@@ -390,11 +416,56 @@ impl Predictor {
         Ok(t.to_f32())
     }
 
+    /// Segmentation masks of one display image: per label, the probability map `(h, w, values)` and the
+    /// binary mask at the label's threshold.
+    pub fn segment(&self, display: &Image2<f32>) -> Result<Vec<Segment>, ModelError> {
+        let (c, s) = (self.card.input.channels, self.card.input.size);
+        let out = self.model.run(Tensor::float(vec![1, c, s, s], self.input_values(display)))?;
+        let name = self.output_name();
+        let t = out.get(&name).ok_or_else(|| ModelError::Onnx(format!("output {name:?} missing")))?;
+        if t.shape.len() != 4 || t.shape[0] != 1 || t.shape[1] != self.card.labels.len() {
+            return Err(ModelError::Input(format!(
+                "the model's output {name:?} has shape {:?}, not [1, {}, h, w]",
+                t.shape,
+                self.card.labels.len()
+            )));
+        }
+        let (h, w) = (t.shape[2], t.shape[3]);
+        let v = t.to_f32();
+        Ok(self
+            .card
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let probs = v[i * h * w..(i + 1) * h * w].to_vec();
+                let threshold = self.card.thresholds.get(label).copied().unwrap_or(0.5);
+                let mask: Vec<bool> = probs.iter().map(|&p| f64::from(p) >= threshold).collect();
+                let area_fraction = mask.iter().filter(|&&m| m).count() as f64 / (h * w) as f64;
+                Segment {
+                    label: label.clone(),
+                    height: h,
+                    width: w,
+                    probabilities: probs,
+                    mask,
+                    threshold,
+                    area_fraction,
+                }
+            })
+            .collect())
+    }
+
     /// Scores (probabilities before calibration) of a batch `[n, channels, size, size]`.
     pub fn scores(&self, batch: Vec<f32>, n: usize) -> Result<Vec<Vec<f64>>, ModelError> {
         if self.card.output.kind == OutputKind::Embedding {
             return Err(ModelError::Input(format!(
                 "the card {:?} describes an embedding model: use `cxr embed` / `cxr search`",
+                self.card.name
+            )));
+        }
+        if self.card.output.kind == OutputKind::Segmentation {
+            return Err(ModelError::Input(format!(
+                "the card {:?} describes a segmentation model: it gives masks, not scores",
                 self.card.name
             )));
         }
@@ -416,7 +487,7 @@ impl Predictor {
                 match self.card.output.kind {
                     OutputKind::Sigmoid => row,
                     OutputKind::Logits => row.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect(),
-                    OutputKind::Softmax | OutputKind::Embedding => row,
+                    OutputKind::Softmax | OutputKind::Embedding | OutputKind::Segmentation => row,
                 }
             })
             .collect())

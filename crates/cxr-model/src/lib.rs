@@ -3,14 +3,16 @@
 //!
 //! * [`Model`] loads an ONNX file ([`onnx`], a hand-written protobuf reader that never panics on corrupt
 //!   files) and runs it with the operators in [`ops`] — those `torch.onnx.export` emits for CNN
-//!   classifiers such as torchxrayvision's DenseNet-121 and ResNet-50. An unsupported operator is an error
-//!   at load time that names it. The runtime is pure Rust and builds in seconds; convolutions are im2col +
+//!   classifiers such as torchxrayvision's DenseNet-121 and ResNet-50, and for U-Net segmenters. An
+//!   unsupported operator is an error at load time that names it. The runtime is pure Rust and builds in seconds; convolutions are im2col +
 //!   GEMM (`matrixmultiply`, with run-time SIMD detection), parallel over output columns with rayon, so the
 //!   numbers do not depend on the thread count.
 //! * [`card::ModelCard`] describes a model (input, preprocessing, outputs, labels → findings, thresholds,
 //!   calibration, provenance); [`card::Predictor`] turns an image into scores, calibrated probabilities,
 //!   decisions and a [`cxr_core::Findings`] document.
-//! * [`explain`] computes occlusion-sensitivity heatmaps for any model.
+//! * [`explain`] computes occlusion-sensitivity heatmaps for any model, class activation maps, and the
+//!   mask-of-truth scores; [`ood`] is a model-independent out-of-distribution gate; [`search`] finds nearest
+//!   embeddings. With the `ort` feature, [`Runtime::Ort`] runs models on onnxruntime instead.
 
 pub mod card;
 pub mod explain;
@@ -56,6 +58,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Concat",
     "Constant",
     "Conv",
+    "ConvTranspose",
     "Div",
     "Dropout",
     "Exp",
@@ -73,6 +76,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ReduceMean",
     "Relu",
     "Reshape",
+    "Resize",
     "Shape",
     "Sigmoid",
     "Softmax",
@@ -82,6 +86,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Tanh",
     "Transpose",
     "Unsqueeze",
+    "Upsample",
 ];
 
 /// A loaded model, checked and ready to run.

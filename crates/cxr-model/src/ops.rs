@@ -104,6 +104,8 @@ pub fn run(node: &Node, ins: &[Option<&Tensor>], opset: i64) -> Result<Vec<Tenso
     };
     match node.op.as_str() {
         "Conv" => conv(node, ins).map(|t| vec![t]),
+        "ConvTranspose" => conv_transpose(node, ins).map(|t| vec![t]),
+        "Resize" | "Upsample" => resize(node, ins, opset).map(|t| vec![t]),
         "BatchNormalization" => batch_norm(node, ins).map(|t| vec![t]),
         "Relu" => unary(&|v| v.max(0.0)),
         "LeakyRelu" => {
@@ -296,6 +298,221 @@ fn im2col(
             }
         }
     });
+}
+
+/// Transposed 2-D convolution (the up-sampling layers of U-Nets): GEMM to columns, then col2im.
+fn conv_transpose(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {
+    let (x, w) = (input(node, ins, 0)?, input(node, ins, 1)?);
+    let bias = ins.get(2).copied().flatten().map(|b| floats(node, b)).transpose()?;
+    if x.shape.len() != 4 || w.shape.len() != 4 {
+        return Err(err(
+            node,
+            format!("only 2-D transposed convolutions are supported ({:?}, {:?})", x.shape, w.shape),
+        ));
+    }
+    if node.ints("output_shape").is_some() || node.string("auto_pad").is_some_and(|p| p != "NOTSET") {
+        return Err(err(node, "output_shape and auto_pad are not supported; export with explicit pads"));
+    }
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    let group = node.int("group", 1).max(1) as usize;
+    let (cw, mg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    if cw != c || c % group != 0 {
+        return Err(err(node, format!("{c} input channels do not fit weight {:?} in {group} groups", w.shape)));
+    }
+    let get = |name: &str, default: Vec<i64>| node.ints(name).map(|v| v.to_vec()).unwrap_or(default);
+    let (st, dl, pd, op) = (
+        get("strides", vec![1, 1]),
+        get("dilations", vec![1, 1]),
+        get("pads", vec![0; 4]),
+        get("output_padding", vec![0, 0]),
+    );
+    if st.len() != 2
+        || dl.len() != 2
+        || pd.len() != 4
+        || op.len() != 2
+        || st.iter().chain(&dl).any(|&v| v < 1)
+        || pd.iter().chain(&op).any(|&v| v < 0)
+    {
+        return Err(err(node, "bad strides, dilations, pads or output_padding"));
+    }
+    let (sh, sw, dh, dw) = (st[0] as usize, st[1] as usize, dl[0] as usize, dl[1] as usize);
+    let (pt, pl, pb, pr) = (pd[0] as isize, pd[1] as isize, pd[2] as isize, pd[3] as isize);
+    let full_h = ((h - 1) * sh + dh * (kh - 1) + 1 + op[0] as usize) as isize;
+    let full_w = ((wd - 1) * sw + dw * (kw - 1) + 1 + op[1] as usize) as isize;
+    let (oh, ow) = (full_h - pt - pb, full_w - pl - pr);
+    if oh < 1 || ow < 1 {
+        return Err(err(node, "the padding leaves no output"));
+    }
+    let (oh, ow) = (oh as usize, ow as usize);
+    let cg = c / group;
+    let m = mg * group;
+    let rows = mg * kh * kw;
+    let xs = floats(node, x)?;
+    let ws = floats(node, w)?;
+    let mut out = vec![0f32; n * m * oh * ow];
+    let mut col = vec![0f32; rows * h * wd];
+    for b in 0..n {
+        for g in 0..group {
+            // col (rows × HW) = Wgᵀ (rows × cg) · X (cg × HW); W is [c, mg, kh, kw], so Wg is cg × rows.
+            let wg = ArrayView2::from_shape((cg, rows), &ws[g * cg * rows..(g + 1) * cg * rows])
+                .map_err(|e| shape_err(node, e))?;
+            let xg =
+                ArrayView2::from_shape((cg, h * wd), &xs[(b * c + g * cg) * h * wd..(b * c + (g + 1) * cg) * h * wd])
+                    .map_err(|e| shape_err(node, e))?;
+            matmul_into(
+                wg.t(),
+                xg,
+                ArrayViewMut2::from_shape((rows, h * wd), &mut col).map_err(|e| shape_err(node, e))?,
+            );
+            for mi in 0..mg {
+                let plane = &mut out[(b * m + g * mg + mi) * oh * ow..(b * m + g * mg + mi + 1) * oh * ow];
+                for ki in 0..kh {
+                    for kj in 0..kw {
+                        let row = &col[((mi * kh + ki) * kw + kj) * h * wd..((mi * kh + ki) * kw + kj + 1) * h * wd];
+                        for y in 0..h {
+                            let oy = (y * sh + ki * dh) as isize - pt;
+                            if oy < 0 || oy >= oh as isize {
+                                continue;
+                            }
+                            for xx in 0..wd {
+                                let ox = (xx * sw + kj * dw) as isize - pl;
+                                if ox >= 0 && ox < ow as isize {
+                                    plane[oy as usize * ow + ox as usize] += row[y * wd + xx];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(bias) = bias {
+            for (ch, plane) in out[b * m * oh * ow..(b + 1) * m * oh * ow].chunks_mut(oh * ow).enumerate() {
+                let v = bias[ch];
+                plane.iter_mut().for_each(|p| *p += v);
+            }
+        }
+    }
+    Ok(Tensor::float(vec![n, m, oh, ow], out))
+}
+
+/// Resize (and the older Upsample) of the two spatial axes: nearest or (bi)linear, with ONNX's coordinate
+/// transformation modes `half_pixel`, `pytorch_half_pixel`, `asymmetric` and `align_corners`.
+fn resize(node: &Node, ins: &[Option<&Tensor>], opset: i64) -> Result<Tensor, ModelError> {
+    let x = input(node, ins, 0)?;
+    if x.shape.len() != 4 {
+        return Err(err(node, format!("only 4-D inputs are supported, got {:?}", x.shape)));
+    }
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    let nonempty = |i: usize| ins.get(i).copied().flatten().filter(|t| !t.is_empty());
+    let (scales, sizes) = if node.op == "Upsample" {
+        (
+            nonempty(1).map(|t| t.to_f32()).or_else(|| {
+                node.attrs.get("scales").and_then(|a| match a {
+                    crate::onnx::Attr::Floats(f) => Some(f.clone()),
+                    _ => None,
+                })
+            }),
+            None,
+        )
+    } else if opset < 11 {
+        (nonempty(1).map(|t| t.to_f32()), None)
+    } else {
+        (nonempty(2).map(|t| t.to_f32()), nonempty(3).map(|t| t.to_i64()))
+    };
+    let (oh, ow, sy, sx) = match (sizes, scales) {
+        (Some(sz), _) if sz.len() == 4 => {
+            let (oh, ow) = (sz[2].max(1) as usize, sz[3].max(1) as usize);
+            (oh, ow, oh as f32 / h as f32, ow as f32 / w as f32)
+        }
+        (_, Some(sc)) if sc.len() == 4 && sc[0] == 1.0 && sc[1] == 1.0 && sc[2] > 0.0 && sc[3] > 0.0 => {
+            ((h as f32 * sc[2]).floor() as usize, (w as f32 * sc[3]).floor() as usize, sc[2], sc[3])
+        }
+        _ => return Err(err(node, "give scales [1, 1, sy, sx] or 4 sizes (batch and channels unchanged)")),
+    };
+    let mode = node.string("mode").unwrap_or("nearest");
+    let ctm = node.string("coordinate_transformation_mode").unwrap_or(if node.op == "Upsample" {
+        "asymmetric"
+    } else {
+        "half_pixel"
+    });
+    let nearest_mode = node.string("nearest_mode").unwrap_or("round_prefer_floor");
+    let original = |out_i: usize, scale: f32, len_in: usize, len_out: usize| -> Result<f32, ModelError> {
+        let o = out_i as f32;
+        Ok(match ctm {
+            "half_pixel" => (o + 0.5) / scale - 0.5,
+            "pytorch_half_pixel" => {
+                if len_out > 1 {
+                    (o + 0.5) / scale - 0.5
+                } else {
+                    0.0
+                }
+            }
+            "asymmetric" => o / scale,
+            "align_corners" => {
+                if len_out > 1 {
+                    o * (len_in - 1) as f32 / (len_out - 1) as f32
+                } else {
+                    0.0
+                }
+            }
+            other => return Err(err(node, format!("coordinate_transformation_mode {other} is not supported"))),
+        })
+    };
+    let nearest = |v: f32, len: usize| -> Result<usize, ModelError> {
+        let i = match nearest_mode {
+            "floor" => v.floor(),
+            "ceil" => v.ceil(),
+            "round_prefer_ceil" => (v + 0.5).floor(),
+            "round_prefer_floor" => {
+                if v.fract() == 0.5 {
+                    v.floor()
+                } else {
+                    v.round()
+                }
+            }
+            other => return Err(err(node, format!("nearest_mode {other} is not supported"))),
+        };
+        Ok((i.max(0.0) as usize).min(len - 1))
+    };
+    let ys: Vec<f32> = (0..oh).map(|i| original(i, sy, h, oh)).collect::<Result<_, _>>()?;
+    let xs_: Vec<f32> = (0..ow).map(|i| original(i, sx, w, ow)).collect::<Result<_, _>>()?;
+    let src = floats(node, x)?;
+    let mut out = vec![0f32; n * c * oh * ow];
+    match mode {
+        "nearest" => {
+            let yi: Vec<usize> = ys.iter().map(|&v| nearest(v, h)).collect::<Result<_, _>>()?;
+            let xi: Vec<usize> = xs_.iter().map(|&v| nearest(v, w)).collect::<Result<_, _>>()?;
+            for (p, o) in out.chunks_mut(oh * ow).enumerate() {
+                let plane = &src[p * h * w..(p + 1) * h * w];
+                for (r, &y) in yi.iter().enumerate() {
+                    for (cc, &xx) in xi.iter().enumerate() {
+                        o[r * ow + cc] = plane[y * w + xx];
+                    }
+                }
+            }
+        }
+        "linear" | "bilinear" => {
+            let taps = |v: f32, len: usize| {
+                let v = v.clamp(0.0, (len - 1) as f32);
+                let i0 = v.floor() as usize;
+                (i0, (i0 + 1).min(len - 1), v - i0 as f32)
+            };
+            let yt: Vec<(usize, usize, f32)> = ys.iter().map(|&v| taps(v, h)).collect();
+            let xt: Vec<(usize, usize, f32)> = xs_.iter().map(|&v| taps(v, w)).collect();
+            for (p, o) in out.chunks_mut(oh * ow).enumerate() {
+                let plane = &src[p * h * w..(p + 1) * h * w];
+                for (r, &(y0, y1, ty)) in yt.iter().enumerate() {
+                    for (cc, &(x0, x1, tx)) in xt.iter().enumerate() {
+                        let top = plane[y0 * w + x0] * (1.0 - tx) + plane[y0 * w + x1] * tx;
+                        let bottom = plane[y1 * w + x0] * (1.0 - tx) + plane[y1 * w + x1] * tx;
+                        o[r * ow + cc] = top * (1.0 - ty) + bottom * ty;
+                    }
+                }
+            }
+        }
+        other => return Err(err(node, format!("mode {other} is not supported (nearest, linear)"))),
+    }
+    Ok(Tensor::float(vec![n, c, oh, ow], out))
 }
 
 fn batch_norm(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {

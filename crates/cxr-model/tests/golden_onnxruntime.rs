@@ -217,3 +217,8 @@ fn onnxruntime_backend_equals_the_reference() {
         assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{g} vs {w}");
     }
 }
+
+#[test]
+fn unet_with_transposed_convolution_and_resize_equals_onnxruntime() {
+    check_model("tiny_unet");
+}
