@@ -36,7 +36,8 @@ pub enum ModelError {
     #[error("not a usable ONNX model: {0}")]
     Onnx(String),
     #[error(
-        "the built-in runtime does not support {0}; supported operators: {ops}",
+        "the built-in runtime does not support {0} (it runs CNN classifiers and segmenters: {ops}); transformer \
+         models run on onnxruntime: build with `--features ort` and use `--runtime ort`",
         ops = SUPPORTED_OPS.join(", ")
     )]
     Unsupported(String),
