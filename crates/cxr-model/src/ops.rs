@@ -177,6 +177,9 @@ fn conv(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelError> {
     }
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
     let (k, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    if kh == 0 || kw == 0 {
+        return Err(err(node, format!("empty kernel {:?}", w.shape)));
+    }
     let group = node.int("group", 1).max(1) as usize;
     if cg * group != c || k % group != 0 {
         return Err(err(node, format!("{c} input channels do not fit weight {:?} in {group} groups", w.shape)));
@@ -316,6 +319,9 @@ fn conv_transpose(node: &Node, ins: &[Option<&Tensor>]) -> Result<Tensor, ModelE
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
     let group = node.int("group", 1).max(1) as usize;
     let (cw, mg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3]);
+    if h == 0 || wd == 0 || kh == 0 || kw == 0 {
+        return Err(err(node, format!("empty input {:?} or kernel {:?}", x.shape, w.shape)));
+    }
     if cw != c || c % group != 0 {
         return Err(err(node, format!("{c} input channels do not fit weight {:?} in {group} groups", w.shape)));
     }
@@ -403,6 +409,9 @@ fn resize(node: &Node, ins: &[Option<&Tensor>], opset: i64) -> Result<Tensor, Mo
         return Err(err(node, format!("only 4-D inputs are supported, got {:?}", x.shape)));
     }
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+    if h == 0 || w == 0 {
+        return Err(err(node, format!("cannot resize the empty input {:?}", x.shape)));
+    }
     let nonempty = |i: usize| ins.get(i).copied().flatten().filter(|t| !t.is_empty());
     let (scales, sizes) = if node.op == "Upsample" {
         (
