@@ -1,6 +1,6 @@
 //! # cxr-core — the vocabulary every cxrkit crate shares
 //!
-//! This crate holds the nouns the rest of the toolkit speaks in and nothing else: no I/O, no heavy
+//! This crate holds the nouns the rest of the toolkit speaks in and nothing else: no file I/O, no heavy
 //! dependencies. Domain crates (`cxr-report`, `cxr-metrics`, …) depend on it; it depends on none of them.
 //!
 //! * [`Finding`] — the 14 CheXpert observations, with their names in the CheXpert and CheXbert column orders.
@@ -10,6 +10,7 @@
 //! * [`image`] — [`Image2`], a grey radiograph, and the DICOM pixel transforms ([`PixelTransforms`]) to display it.
 //! * [`Volume`] — a 3-D scalar volume with its affine (world mm from voxel indices) and provenance.
 //! * [`hash`] — a fast hasher for short keys (words, n-grams), shared by the text crates.
+//! * [`pipe`] — read a stream on a second thread (inflate while parsing), shared by the table readers.
 //!
 //! ```
 //! use cxr_core::{Finding, Label, FindingLabels};
@@ -25,6 +26,7 @@ pub mod findings;
 pub mod hash;
 pub mod image;
 mod label;
+pub mod pipe;
 pub mod rng;
 pub mod volume;
 

@@ -199,29 +199,7 @@ pub fn read_csv(path: &Path, wanted: &[&str], expected: &str) -> Result<Table, D
         return read_csv_bytes(path, &bytes, wanted, expected);
     }
     // gzip: inflate on a second thread while this one parses (the two costs are about equal).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(8);
-    std::thread::scope(|scope| {
-        let raw = &raw;
-        scope.spawn(move || {
-            let mut dec = flate2::read::MultiGzDecoder::new(&raw[..]);
-            loop {
-                let mut chunk = vec![0u8; 1 << 20];
-                match read_full(&mut dec, &mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        chunk.truncate(n);
-                        if tx.send(Ok(chunk)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
-                }
-            }
-        });
-        let reader = ChannelReader { rx, chunk: Vec::new(), at: 0 };
+    cxr_core::pipe::read_pipelined("gzip", flate2::read::MultiGzDecoder::new(&raw[..]), |reader| {
         parse_csv(path, reader, wanted, expected).map_err(|e| match e {
             DataError::Format { problem, .. } if problem.contains("gzip") || problem.contains("corrupt deflate") => {
                 DataError::format(path, format!("the gzip stream is corrupt or truncated ({problem})"))
@@ -229,44 +207,6 @@ pub fn read_csv(path: &Path, wanted: &[&str], expected: &str) -> Result<Table, D
             other => other,
         })
     })
-}
-
-/// Fills `buf` as far as the reader allows (0 only at the end).
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
-/// A `Read` over chunks arriving on a channel.
-struct ChannelReader {
-    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at >= self.chunk.len() {
-            match self.rx.recv() {
-                Ok(Ok(c)) => {
-                    self.chunk = c;
-                    self.at = 0;
-                }
-                Ok(Err(e)) => return Err(std::io::Error::other(format!("gzip: {e}"))),
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
 }
 
 /// [`read_csv`] on bytes already in memory.

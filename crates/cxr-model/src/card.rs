@@ -407,22 +407,24 @@ impl Predictor {
         }
     }
 
+    /// Runs a batch `[n, channels, size, size]` and returns the card's output with its name.
+    fn run_output(&self, batch: Vec<f32>, n: usize) -> Result<(String, Tensor), ModelError> {
+        let (c, s) = (self.card.input.channels, self.card.input.size);
+        let mut out = self.model.run(Tensor::float(vec![n, c, s, s], batch))?;
+        let name = self.output_name();
+        let t = out.remove(&name).ok_or_else(|| ModelError::Onnx(format!("output {name:?} missing")))?;
+        Ok((name, t))
+    }
+
     /// The embedding of one display image (the card's output, flattened; `output.kind` should be `embedding`).
     pub fn embed(&self, display: &Image2<f32>) -> Result<Vec<f32>, ModelError> {
-        let (c, s) = (self.card.input.channels, self.card.input.size);
-        let out = self.model.run(Tensor::float(vec![1, c, s, s], self.input_values(display)))?;
-        let name = self.output_name();
-        let t = out.get(&name).ok_or_else(|| ModelError::Onnx(format!("output {name:?} missing")))?;
-        Ok(t.to_f32())
+        Ok(self.run_output(self.input_values(display), 1)?.1.to_f32())
     }
 
     /// Segmentation masks of one display image: per label, the probability map `(h, w, values)` and the
     /// binary mask at the label's threshold.
     pub fn segment(&self, display: &Image2<f32>) -> Result<Vec<Segment>, ModelError> {
-        let (c, s) = (self.card.input.channels, self.card.input.size);
-        let out = self.model.run(Tensor::float(vec![1, c, s, s], self.input_values(display)))?;
-        let name = self.output_name();
-        let t = out.get(&name).ok_or_else(|| ModelError::Onnx(format!("output {name:?} missing")))?;
+        let (name, t) = self.run_output(self.input_values(display), 1)?;
         if t.shape.len() != 4 || t.shape[0] != 1 || t.shape[1] != self.card.labels.len() {
             return Err(ModelError::Input(format!(
                 "the model's output {name:?} has shape {:?}, not [1, {}, h, w]",
@@ -469,10 +471,7 @@ impl Predictor {
                 self.card.name
             )));
         }
-        let (c, s) = (self.card.input.channels, self.card.input.size);
-        let out = self.model.run(Tensor::float(vec![n, c, s, s], batch))?;
-        let name = self.output_name();
-        let t = out.get(&name).ok_or_else(|| ModelError::Onnx(format!("output {name:?} missing")))?;
+        let (name, t) = self.run_output(batch, n)?;
         let v = t.to_f32();
         let k = self.card.labels.len();
         if v.len() != n * k {

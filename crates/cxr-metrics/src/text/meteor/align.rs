@@ -166,31 +166,29 @@ pub fn align(test: &[String], reference: &[String], res: &MeteorResources, param
                 }
                 at
             };
-            let (at1, at2) = (positions(&ids1), positions(&ids2));
-            let starts = |at: &cxr_core::hash::FxHashMap<u32, Vec<usize>>, words: &[u32]| -> Vec<usize> {
-                words.first().and_then(|w| at.get(w)).cloned().unwrap_or_default()
+            // Every (phrase start, phrase length, paraphrase start, paraphrase length) of `from`'s phrases whose
+            // paraphrase occurs in `to`, in the jar's order: by phrase start, then phrase, then position.
+            let found = |from: &[Option<u32>], to: &[Option<u32>]| {
+                let at = positions(to);
+                let mut out = Vec::new();
+                for start in 0..from.len() {
+                    for (len, p) in pt.phrases_at(from, start) {
+                        let words = pt.paraphrase(p);
+                        let firsts = words.first().and_then(|w| at.get(w)).map(Vec::as_slice).unwrap_or(&[]);
+                        for &pos in firsts {
+                            if occurs_at(to, pos, words) {
+                                out.push((start, len, pos, words.len()));
+                            }
+                        }
+                    }
+                }
+                out
             };
-            for j in 0..n2 {
-                for (len, p) in pt.phrases_at(&ids2, j) {
-                    let words = pt.paraphrase(p);
-                    for i in starts(&at1, words) {
-                        if occurs_at(&ids1, i, words) {
-                            let m = Match { module: 3, start: j, len, match_start: i, match_len: words.len() };
-                            add(m, &mut cands);
-                        }
-                    }
-                }
+            for (j, len, i, match_len) in found(&ids2, &ids1) {
+                add(Match { module: 3, start: j, len, match_start: i, match_len }, &mut cands);
             }
-            for i in 0..n1 {
-                for (len, p) in pt.phrases_at(&ids1, i) {
-                    let words = pt.paraphrase(p);
-                    for j in starts(&at2, words) {
-                        if occurs_at(&ids2, j, words) {
-                            let m = Match { module: 3, start: j, len: words.len(), match_start: i, match_len: len };
-                            add(m, &mut cands);
-                        }
-                    }
-                }
+            for (i, match_len, j, len) in found(&ids1, &ids2) {
+                add(Match { module: 3, start: j, len, match_start: i, match_len }, &mut cands);
             }
         }
     }

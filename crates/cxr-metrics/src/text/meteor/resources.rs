@@ -114,32 +114,6 @@ impl SynonymDictionary {
     }
 }
 
-/// A `Read` over chunks arriving on a channel (an empty chunk ends the stream).
-struct ChunkReader {
-    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.at >= self.chunk.len() {
-            match self.rx.recv() {
-                Ok(Ok(c)) => {
-                    self.chunk = c;
-                    self.at = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
 #[derive(Debug, Default)]
 struct State {
     next: FxHashMap<u32, u32>,
@@ -200,34 +174,8 @@ impl ParaphraseTable {
 
     /// Reads a gzipped table, inflating on a second thread while this one parses (the two cost about the same).
     pub fn read_gz(file: std::fs::File, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(8);
-        std::thread::scope(|scope| {
-            scope.spawn(move || {
-                let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
-                loop {
-                    let mut chunk = vec![0u8; 1 << 20];
-                    let mut n = 0;
-                    let result = loop {
-                        match dec.read(&mut chunk[n..]) {
-                            Ok(0) => break Ok(()),
-                            Ok(k) => {
-                                n += k;
-                                if n == chunk.len() {
-                                    break Ok(());
-                                }
-                            }
-                            Err(e) => break Err(e),
-                        }
-                    };
-                    chunk.truncate(n);
-                    let done = n == 0 || result.is_err();
-                    let msg = result.map(|_| chunk);
-                    if tx.send(msg).is_err() || done {
-                        break;
-                    }
-                }
-            });
-            let reader = ChunkReader { rx, chunk: Vec::new(), at: 0 };
+        let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
+        cxr_core::pipe::read_pipelined("gzip", decoder, |reader| {
             Self::read(std::io::BufReader::with_capacity(1 << 16, reader), keep)
         })
     }
