@@ -151,6 +151,29 @@ def demo(path, size):
            [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [None, 1])], "demo")
 
 
+def demo_findings(path, size):
+    """The `cxr serve` demo model: five CheXpert findings, each a Gaussian weighting of the region where that
+    finding shows on a PA film (image left = patient right). Not trained, not diagnostic:
+    p_k = sigmoid(8 · (weighted mean brightness_k − 0.5)) on [0, 1] input."""
+    g = G()
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
+
+    def blob(cy, cx, sy, sx):
+        return np.exp(-(((yy - cy) / sy) ** 2 + ((xx - cx) / sx) ** 2) / 2)
+
+    regions = [blob(0.62, 0.56, 0.12, 0.16),                                   # Cardiomegaly: the heart
+               blob(0.45, 0.35, 0.08, 0.07) + blob(0.45, 0.65, 0.08, 0.07),   # Edema: perihilar
+               blob(0.70, 0.28, 0.10, 0.08),                                   # Consolidation: right lower zone
+               blob(0.72, 0.72, 0.08, 0.08),                                   # Atelectasis: left base
+               blob(0.86, 0.18, 0.06, 0.06) + blob(0.86, 0.82, 0.06, 0.06)]   # Pleural Effusion: the angles
+    w = np.stack([r.ravel() / r.sum() * 8.0 for r in regions])
+    flat = g.node("Flatten", ["image"], axis=1)
+    logit = g.node("Gemm", [flat, g.init("w", w), g.init("b", [-4.0] * len(regions))], transB=1)
+    g.nodes.append(helper.make_node("Sigmoid", [logit], ["probs"]))
+    g.save(path, [helper.make_tensor_value_info("image", TensorProto.FLOAT, [None, 1, size, size])],
+           [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [None, len(regions)])], "demo_findings")
+
+
 def tiny_unet(path, size):
     """A two-level U-Net with the operators torch exports for segmenters: ConvTranspose (stride 2), Resize
     (nearest and bilinear), a skip Concat; 2 output channels through a Sigmoid (masks); random weights."""
@@ -185,6 +208,7 @@ densenet(os.path.join(out_dir, "mini_densenet.onnx"), 64, growth=8, blocks=(2, 2
 misc(os.path.join(out_dir, "misc_ops.onnx"))
 region(os.path.join(out_dir, "region_model.onnx"), 32, (8, 16, 20, 28), "region")
 demo(os.path.join(out_dir, "demo_model.onnx"), 64)
+demo_findings(os.path.join(out_dir, "demo_findings.onnx"), 64)
 tiny_unet(os.path.join(out_dir, "tiny_unet.onnx"), 32)
 for name, shape in (("mini_densenet", (2, 1, 64, 64)), ("misc_ops", (2, 1, 16, 16)), ("region_model", (1, 1, 32, 32)),
                     ("demo_model", (1, 1, 64, 64)), ("tiny_unet", (1, 1, 32, 32))):

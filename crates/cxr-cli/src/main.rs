@@ -14,6 +14,7 @@ mod output;
 mod predict;
 mod reports;
 mod score;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ enum Command {
     Search(predict::SearchArgs),
     /// Out-of-distribution gate: fit it to in-distribution images, score images against it.
     Ood(predict::OodArgs),
+    /// The HTTP API, study store and web viewer: upload, predict, draft, edit and sign; audited.
+    Serve(serve::ServeArgs),
     /// Run the main job on bundled sample data and write an HTML page to look at.
     Demo(demo::DemoArgs),
 }
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => predict::embed(a),
         Command::Search(a) => predict::search(a),
         Command::Ood(a) => predict::ood(a),
+        Command::Serve(a) => serve::run(a),
         Command::Demo(a) => demo::run(a),
     };
     match result {

@@ -43,6 +43,14 @@ pub fn write_png_rgb8(path: &Path, width: usize, height: usize, rgb: &[u8]) -> R
     crate::write_atomic(path, &png)
 }
 
+/// Encodes an 8-bit RGBA PNG in memory (e.g. a heatmap overlay with transparency, served over HTTP).
+pub fn encode_png_rgba8(width: usize, height: usize, rgba: &[u8]) -> Result<Vec<u8>, String> {
+    if rgba.len() != width * height * 4 {
+        return Err(format!("{} bytes are not {width} × {height} RGBA pixels", rgba.len()));
+    }
+    encode(width, height, png::ColorType::Rgba, png::BitDepth::Eight, rgba)
+}
+
 /// Min–max scales values to 16 bits (a constant image maps to 0).
 pub fn to_u16_minmax(values: &[f32]) -> Vec<u16> {
     let (lo, hi) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));

@@ -178,6 +178,19 @@ pub fn overlay_rgb(grey: &[f32], map: &[f32]) -> Vec<u8> {
     out
 }
 
+/// A heatmap as RGBA for drawing over an image: the same colour ramp as [`overlay_rgb`], with opacity
+/// rising with the value (0 is fully transparent, the maximum 60 % opaque), so viewers can toggle it.
+pub fn heat_rgba(map: &[f32]) -> Vec<u8> {
+    let max = map.iter().copied().fold(0f32, f32::max);
+    let mut out = Vec::with_capacity(map.len() * 4);
+    for &m in map {
+        let t = if max > 0.0 { (m / max).clamp(0.0, 1.0) } else { 0.0 };
+        let (r, g, b) = ramp(t);
+        out.extend([r as u8, g as u8, b as u8, (0.6 * t * 255.0).round() as u8]);
+    }
+    out
+}
+
 /// Blue (0) → cyan → yellow → red (1).
 fn ramp(t: f32) -> (f32, f32, f32) {
     let r = (1.5 - (4.0 * t - 3.0).abs()).clamp(0.0, 1.0);
