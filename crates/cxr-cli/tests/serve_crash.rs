@@ -1,0 +1,95 @@
+//! `cxr serve` killed mid-upload (SIGKILL, no chance to clean up) and restarted: the store is consistent —
+//! no partial study, the half-received file is gone, the audit log's hash chain is intact.
+
+#[path = "../../cxr-serve/tests/common/mod.rs"]
+mod common;
+use common::*;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+fn spawn_server(data: &std::path::Path) -> (Child, SocketAddr) {
+    let addr = free_addr();
+    let child = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--quiet", "--data"])
+        .arg(data)
+        .args(["--bind", &addr.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "cxr serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, addr)
+}
+
+fn files_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn killed_mid_upload_the_store_stays_consistent() {
+    let data = std::env::temp_dir().join(format!("cxr-serve-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let (mut server, addr) = spawn_server(&data);
+    let ok = request(addr, "POST", "/api/studies?label=complete", &[("Content-Type", "image/png")], &small_png(40, 30));
+    assert_eq!(ok.status, 201);
+
+    // Announce the whole DICOM, send half of it, and kill the server while it waits for the rest.
+    let mut half = TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /api/studies?label=partial HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/dicom\r\nContent-Length: {}\r\n\r\n",
+        SAMPLE_DICOM.len()
+    );
+    half.write_all(head.as_bytes()).unwrap();
+    half.write_all(&SAMPLE_DICOM[..SAMPLE_DICOM.len() / 2]).unwrap();
+    let tmp = data.join("tmp");
+    let t0 = Instant::now();
+    while files_in(&tmp) == 0 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "the upload never reached tmp/");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    drop(half);
+    assert_eq!(files_in(&tmp), 1, "the half upload is left behind by the crash");
+
+    let (mut server, addr) = spawn_server(&data);
+    let studies = request(addr, "GET", "/api/studies", &[], b"").json();
+    let labels: Vec<&str> = studies["studies"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["complete"], "no partial study");
+    assert_eq!(files_in(&tmp), 0, "restart removed the partial upload");
+    let audit = request(addr, "GET", "/api/audit/verify", &[], b"").json();
+    assert_eq!(audit, serde_json::json!({"intact": true, "entries": 1, "broken_at": null}));
+    // The store still takes uploads.
+    let again = request(addr, "POST", "/api/studies?label=after", &[("Content-Type", "application/dicom")], SAMPLE_DICOM);
+    assert_eq!(again.status, 201);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_cxr")).args(["serve", "--verify-audit", "--data"]).arg(&data).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 entries"));
+    let csv = data.join("pairs.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--data"])
+        .arg(&data)
+        .arg("--export-calibration")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "id\n", "no signed studies yet: a header only");
+    let out = Command::new(env!("CARGO_BIN_EXE_cxr")).args(["serve", "--verify-audit", "--data", "/nonexistent/store"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a cxr study store"));
+    let _ = std::fs::remove_dir_all(&data);
+}
