@@ -40,6 +40,13 @@ pub struct DemoArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Afterwards, open the reading room (`cxr serve`) on the bundled radiograph: a study store in
+    /// OUT/serve-store, served until Ctrl-C.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address for --serve.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
 }
 
 pub fn run(a: DemoArgs) -> Result<()> {
@@ -133,6 +140,32 @@ pub fn run(a: DemoArgs) -> Result<()> {
         println!("\nWrote {}, {} and {}", csv_path.display(), jsonl_path.display(), html_path.display());
         println!("Open {} in a browser to see each report with its evidence highlighted.", html_path.display());
     }
+    if a.serve {
+        serve_sample(&a)?;
+    }
+    Ok(())
+}
+
+/// Puts the bundled radiograph in a study store (once) and serves the reading room on it.
+fn serve_sample(a: &DemoArgs) -> Result<()> {
+    let data = a.out.join("serve-store");
+    let study = {
+        let (store, _) = cxr_serve::store::Store::open(&data)?;
+        match store.list_studies()?.last() {
+            Some(s) => s.id,
+            None => {
+                let tmp = store.temp_path("demo");
+                std::fs::write(&tmp, SAMPLE_CXR).with_context(|| format!("cannot write {}", tmp.display()))?;
+                cxr_serve::import_study(&store, &tmp, "bundled PA chest CR (pydicom-data RG1)", "cxr demo", 50_000_000)?
+            }
+        }
+    };
+    let mut config = cxr_serve::Config::new(data.clone());
+    config.bind = a.bind;
+    cxr_serve::run_blocking(config, |addr, _| {
+        println!("\nThe reading room is open on the bundled radiograph: http://{addr}/#study={study}");
+        println!("  (run the model, draft, edit and sign there; study store {}). Ctrl-C stops it.", data.display());
+    })?;
     Ok(())
 }
 

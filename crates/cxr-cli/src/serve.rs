@@ -40,9 +40,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Do not serve: write the (AI probability, final-report label) pairs of every signed study as CSV
-    /// (`id,p_<finding>…,y_<finding>…`, the layout `cxr eval --preds` reads) and exit.
+    /// (`id,p_<finding>…,y_<finding>…`, the layout `cxr eval classify --pred` reads) and exit.
     #[arg(long, value_name = "CSV")]
     pub export_calibration: Option<PathBuf>,
+    /// With --export-calibration: write findings the signed report does not mention as 0 (negative) rather
+    /// than blank (which `cxr eval` treats as unlabelled).
+    #[arg(long)]
+    pub unmentioned_negative: bool,
     /// Do not serve: recompute the audit log's hash chain, report, and exit (non-zero when broken).
     #[arg(long)]
     pub verify_audit: bool,
@@ -105,7 +109,7 @@ fn offline(a: &ServeArgs) -> Result<()> {
     }
     let (store, _) = cxr_serve::store::Store::open(&a.data).with_context(|| format!("opening {}", a.data.display()))?;
     if let Some(out) = &a.export_calibration {
-        let csv = cxr_serve::calibration_csv(&store)?;
+        let csv = cxr_serve::calibration_csv(&store, a.unmentioned_negative)?;
         write_atomic(out, csv.as_bytes())?;
         let rows = csv.lines().count().saturating_sub(1);
         if a.json {

@@ -322,11 +322,29 @@ struct UploadQuery {
     label: Option<String>,
 }
 
-/// Streams the body to `tmp/` under `limit` bytes; removes the file on any failure.
-async fn receive(st: &AppState, body: Body, limit: u64, stem: &str) -> ApiResult<std::path::PathBuf> {
-    let tmp = st.store.temp_path(stem);
+/// A file in `tmp/` that is removed when dropped: a request that fails, or is dropped by the timeout or a
+/// client disconnect at any await point, leaves nothing behind (after a rename into `objects/` the removal
+/// is a no-op).
+#[derive(Debug)]
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Streams the body to `tmp/` under `limit` bytes.
+async fn receive(st: &AppState, body: Body, limit: u64, stem: &str) -> ApiResult<TempFile> {
+    let tmp = TempFile(st.store.temp_path(stem));
     let result = async {
-        let mut f = tokio::fs::File::create(&tmp)
+        let mut f = tokio::fs::File::create(tmp.path())
             .await
             .map_err(|e| ApiError::internal(format!("cannot write the upload: {e}")))?;
         let mut stream = body.into_data_stream();
@@ -350,13 +368,7 @@ async fn receive(st: &AppState, body: Body, limit: u64, stem: &str) -> ApiResult
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            Err(e)
-        }
-    }
+    result.map(|()| tmp)
 }
 
 fn check_content_length(headers: &HeaderMap, limit: u64) -> ApiResult<()> {
@@ -402,7 +414,7 @@ async fn upload_study(
     let (s, max_pixels) = (st.store.clone(), st.limits.max_pixels);
     let id = st
         .heavy(move || {
-            crate::import_study(&s, &tmp, &label, &who, max_pixels).map_err(|e| match e {
+            crate::import_study(&s, tmp.path(), &label, &who, max_pixels).map_err(|e| match e {
                 crate::ImportError::NotARadiograph(m) => {
                     ApiError::unprocessable(format!("the upload is not a radiograph cxr can read: {m}"))
                 }
@@ -800,13 +812,7 @@ async fn drr_job(
     let st2 = st.clone();
     tokio::spawn(async move {
         let st3 = st2.clone();
-        let r = st2
-            .heavy(move || {
-                let r = render_drr_job(&st3, id, &tmp, &views, size, &who);
-                let _ = std::fs::remove_file(&tmp);
-                r
-            })
-            .await;
+        let r = st2.heavy(move || render_drr_job(&st3, id, tmp.path(), &views, size, &who)).await;
         let mut jobs = st2.jobs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(j) = jobs.get_mut(&id) {
             match r {
@@ -904,8 +910,22 @@ async fn job_image(State(st): State<St>, p: Result<Path<(u64, String)>, PathReje
     object_response(&st, sha, "image/png").await
 }
 
-async fn export_calibration(State(st): State<St>) -> ApiResult<Response> {
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    unmentioned: Option<String>,
+}
+
+async fn export_calibration(
+    State(st): State<St>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let negative = match q.unmentioned.as_deref() {
+        None | Some("blank") => false,
+        Some("negative") => true,
+        Some(other) => return Err(ApiError::unprocessable(format!("unmentioned={other:?}: use blank or negative"))),
+    };
     let s = st.store.clone();
-    let csv = st.heavy(move || crate::calibration_csv(&s)).await??;
+    let csv = st.heavy(move || crate::calibration_csv(&s, negative)).await??;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }

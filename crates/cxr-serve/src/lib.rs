@@ -271,8 +271,10 @@ fn install_demo_model(data_dir: &std::path::Path) -> Result<PathBuf, ServeError>
 
 /// Rows for per-site recalibration: one per signed study and model label that names a finding, with the
 /// model's probability and the final report's label for that finding (CheXpert values: 1, 0, -1, blank).
-/// As CSV in the wide layout `cxr eval --preds` reads: `id,p_<finding>…,y_<finding>…`.
-pub fn calibration_csv(store: &store::Store) -> Result<String, store::StoreError> {
+/// As CSV in the wide layout `cxr eval classify --pred` reads: `id,p_<finding>…,y_<finding>…`.
+/// With `unmentioned_negative`, a finding the signed report does not mention is written as 0 (reports rarely
+/// list every normal finding) instead of blank (which `cxr eval` treats as unlabelled).
+pub fn calibration_csv(store: &store::Store, unmentioned_negative: bool) -> Result<String, store::StoreError> {
     let rows = store.calibration_rows()?;
     let labeler = cxr_report::Labeler::default();
     let mut findings: Vec<String> = Vec::new();
@@ -304,8 +306,12 @@ pub fn calibration_csv(store: &store::Store) -> Result<String, store::StoreError
             let y = f
                 .parse::<cxr_core::Finding>()
                 .ok()
-                .and_then(|x| labels.get(x).value())
-                .map(|v| v.to_string())
+                .map(|x| labels.get(x).value())
+                .map(|v| match v {
+                    Some(v) => v.to_string(),
+                    None if unmentioned_negative => "0".to_string(),
+                    None => String::new(),
+                })
                 .unwrap_or_default();
             line += &format!(",{y}");
         }

@@ -664,6 +664,19 @@ mod tests {
     }
 
     #[test]
+    fn a_newer_schema_is_refused_not_damaged() {
+        let dir = temp_dir("newer");
+        drop(Store::open(&dir).unwrap());
+        let c = Connection::open(dir.join("cxr.sqlite")).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let e = Store::open(&dir).unwrap_err();
+        assert!(matches!(e, StoreError::TooNew { found: 99, known: 1, .. }), "{e}");
+        assert!(e.to_string().contains("use a newer cxr"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn audit_is_append_only_and_tampering_is_detected() {
         let dir = temp_dir("audit");
         let (s, _) = Store::open(&dir).unwrap();

@@ -118,6 +118,10 @@ fn review_workflow_upload_predict_draft_edit_sign() {
     let cells: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(cells[0], id.to_string());
     assert_eq!(&cells[6..], ["1", "", "", "", "1"], "final report: cardiomegaly and effusion positive; {csv}");
+    let csv = String::from_utf8(s.get("/api/export/calibration.csv?unmentioned=negative").body).unwrap();
+    let cells: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(&cells[6..], ["1", "0", "0", "0", "1"], "{csv}");
+    assert_eq!(s.get("/api/export/calibration.csv?unmentioned=maybe").status, 422);
 }
 
 #[test]
@@ -389,4 +393,22 @@ fn a_store_reopens_with_its_studies() {
     let s = TestServer::start_in(dir, |_| {});
     let list = s.get("/api/studies").json();
     assert_eq!(list["studies"][0]["label"], "kept");
+}
+
+#[test]
+fn a_stalled_upload_times_out_and_leaves_no_file() {
+    use std::io::Write;
+    let s = TestServer::start("timeout", |c| c.limits.request_timeout = std::time::Duration::from_millis(500));
+    let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+    let head = format!(
+        "POST /api/studies HTTP/1.1\r\nHost: x\r\nContent-Type: application/dicom\r\nContent-Length: {}\r\n\r\n",
+        SAMPLE_DICOM.len()
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(&SAMPLE_DICOM[..1000]).unwrap();
+    let r = parse_response(&read_response(&mut c));
+    assert_eq!((r.status, r.error_code().as_str()), (503, "timeout"));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(std::fs::read_dir(s.dir.join("tmp")).unwrap().count(), 0, "the partial file was removed");
+    assert_eq!(s.get("/api/studies").json()["studies"], json!([]));
 }

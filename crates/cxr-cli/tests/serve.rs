@@ -1,5 +1,5 @@
-//! `cxr serve` killed mid-upload (SIGKILL, no chance to clean up) and restarted: the store is consistent —
-//! no partial study, the half-received file is gone, the audit log's hash chain is intact.
+//! `cxr serve` as a process: killed mid-upload (SIGKILL, no chance to clean up) and restarted, the store is
+//! consistent (no partial study, the half-received file gone, the audit chain intact); `cxr demo --serve`.
 
 #[path = "../../cxr-serve/tests/common/mod.rs"]
 mod common;
@@ -64,18 +64,24 @@ fn killed_mid_upload_the_store_stays_consistent() {
 
     let (mut server, addr) = spawn_server(&data);
     let studies = request(addr, "GET", "/api/studies", &[], b"").json();
-    let labels: Vec<&str> = studies["studies"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    let labels: Vec<&str> =
+        studies["studies"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["complete"], "no partial study");
     assert_eq!(files_in(&tmp), 0, "restart removed the partial upload");
     let audit = request(addr, "GET", "/api/audit/verify", &[], b"").json();
     assert_eq!(audit, serde_json::json!({"intact": true, "entries": 1, "broken_at": null}));
     // The store still takes uploads.
-    let again = request(addr, "POST", "/api/studies?label=after", &[("Content-Type", "application/dicom")], SAMPLE_DICOM);
+    let again =
+        request(addr, "POST", "/api/studies?label=after", &[("Content-Type", "application/dicom")], SAMPLE_DICOM);
     assert_eq!(again.status, 201);
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_cxr")).args(["serve", "--verify-audit", "--data"]).arg(&data).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--verify-audit", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 entries"));
     let csv = data.join("pairs.csv");
@@ -88,8 +94,40 @@ fn killed_mid_upload_the_store_stays_consistent() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), "id\n", "no signed studies yet: a header only");
-    let out = Command::new(env!("CARGO_BIN_EXE_cxr")).args(["serve", "--verify-audit", "--data", "/nonexistent/store"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--verify-audit", "--data", "/nonexistent/store"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a cxr study store"));
     let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn demo_serve_opens_the_reading_room_on_the_bundled_study() {
+    let out = std::env::temp_dir().join(format!("cxr-demo-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let addr = free_addr();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["demo", "--serve", "--bind", &addr.to_string(), "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(300), "cxr demo --serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let studies = request(addr, "GET", "/api/studies", &[], b"").json();
+    assert_eq!(studies["studies"][0]["label"], "bundled PA chest CR (pydicom-data RG1)");
+    let d = request(addr, "GET", "/api/studies/1", &[], b"").json();
+    assert_eq!(d["image"]["info"]["modality"], "CR");
+    assert_eq!(request(addr, "GET", "/", &[], b"").status, 200);
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("http://{addr}/#study=1")), "{stdout}");
+    let _ = std::fs::remove_dir_all(&out);
 }
