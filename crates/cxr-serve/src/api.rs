@@ -171,6 +171,12 @@ impl AppState {
         p.map_err(|_| ApiError::internal("the worker pool is closed"))
     }
 
+    /// Runs a quick blocking call (a store read) off the async threads, outside the bounded pool: reads
+    /// must still answer when the pool is saturated (e.g. the study just stored by an upload).
+    async fn light<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+        tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("a worker failed: {e}")))
+    }
+
     /// Runs blocking work on the bounded pool.
     async fn heavy<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
         let permit = self.permit(&self.workers).await?;
@@ -313,7 +319,7 @@ async fn openapi() -> Response {
 
 async fn list_studies(State(st): State<St>) -> ApiResult<Json<Value>> {
     let s = st.store.clone();
-    let studies = st.heavy(move || s.list_studies()).await??;
+    let studies = st.light(move || s.list_studies()).await??;
     Ok(Json(json!({ "studies": studies })))
 }
 
@@ -428,7 +434,7 @@ async fn upload_study(
 async fn study_detail(st: &AppState, id: i64) -> ApiResult<Value> {
     let s = st.store.clone();
     let (study, image, run, reports) = st
-        .heavy(move || -> Result<_, StoreError> { Ok((s.study(id)?, s.image(id)?, s.latest_run(id)?, s.reports(id)?)) })
+        .light(move || -> Result<_, StoreError> { Ok((s.study(id)?, s.image(id)?, s.latest_run(id)?, s.reports(id)?)) })
         .await??;
     let run = run.map(|r| {
         let findings: Vec<Value> = r
@@ -475,14 +481,14 @@ async fn object_response(st: &AppState, sha: String, content_type: &'static str)
 async fn study_pixels(State(st): State<St>, id: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
     let Path(id) = id?;
     let s = st.store.clone();
-    let image = st.heavy(move || s.image(id)).await??;
+    let image = st.light(move || s.image(id)).await??;
     object_response(&st, image.viewer_sha256, "application/octet-stream").await
 }
 
 async fn study_original(State(st): State<St>, id: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
     let Path(id) = id?;
     let s = st.store.clone();
-    let image = st.heavy(move || s.image(id)).await??;
+    let image = st.light(move || s.image(id)).await??;
     let ct = match image.format.as_str() {
         "dicom" => "application/dicom",
         "png" => "image/png",
@@ -495,7 +501,7 @@ async fn study_original(State(st): State<St>, id: Result<Path<i64>, PathRejectio
 async fn study_heatmap(State(st): State<St>, p: Result<Path<(i64, usize)>, PathRejection>) -> ApiResult<Response> {
     let Path((id, k)) = p?;
     let s = st.store.clone();
-    let run = st.heavy(move || s.study(id).and_then(|_| s.latest_run(id))).await??;
+    let run = st.light(move || s.study(id).and_then(|_| s.latest_run(id))).await??;
     let sha = run.and_then(|r| r.findings.get(k).and_then(|f| f.heatmap_sha256.clone())).ok_or_else(|| {
         ApiError::not_found(format!("study {id} has no heatmap {k}; run predict with an explanation first"))
     })?;
@@ -613,7 +619,7 @@ async fn draft(
 async fn get_report(State(st): State<St>, id: Result<Path<i64>, PathRejection>) -> ApiResult<Json<Value>> {
     let Path(id) = id?;
     let s = st.store.clone();
-    let versions = st.heavy(move || s.study(id).and_then(|_| s.reports(id))).await??;
+    let versions = st.light(move || s.study(id).and_then(|_| s.reports(id))).await??;
     Ok(Json(json!({ "report": versions.last(), "versions": versions })))
 }
 
@@ -680,13 +686,13 @@ async fn sign(
 async fn study_audit(State(st): State<St>, id: Result<Path<i64>, PathRejection>) -> ApiResult<Json<Value>> {
     let Path(id) = id?;
     let s = st.store.clone();
-    let entries = st.heavy(move || s.study(id).and_then(|_| s.audit_log(Some(id)))).await??;
+    let entries = st.light(move || s.study(id).and_then(|_| s.audit_log(Some(id)))).await??;
     Ok(Json(json!({ "entries": entries })))
 }
 
 async fn verify_audit(State(st): State<St>) -> ApiResult<Json<Value>> {
     let s = st.store.clone();
-    let r = st.heavy(move || s.verify_audit()).await??;
+    let r = st.light(move || s.verify_audit()).await??;
     Ok(Json(match r {
         Ok(n) => json!({"intact": true, "entries": n, "broken_at": null}),
         Err(seq) => json!({"intact": false, "entries": null, "broken_at": seq}),
@@ -926,6 +932,6 @@ async fn export_calibration(
         Some(other) => return Err(ApiError::unprocessable(format!("unmentioned={other:?}: use blank or negative"))),
     };
     let s = st.store.clone();
-    let csv = st.heavy(move || crate::calibration_csv(&s, negative)).await??;
+    let csv = st.light(move || crate::calibration_csv(&s, negative)).await??;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }

@@ -214,10 +214,14 @@ fn token_is_required_when_configured_and_for_other_addresses() {
 #[test]
 fn a_full_queue_answers_503_with_retry_after() {
     let s = TestServer::start("queue", |c| c.limits.queue = 0);
-    let r = s.get("/api/studies");
+    let r = s.json("POST", "/api/label", &json!({"text": "No effusion."}));
     assert_eq!((r.status, r.error_code().as_str()), (503, "busy"));
     assert_eq!(r.header("retry-after"), Some("2"));
-    assert_eq!(s.get("/api/health").status, 200, "light endpoints still answer");
+    assert_eq!(s.upload("x", "image/png", &small_png(8, 8)).status, 503);
+    assert_eq!(std::fs::read_dir(s.dir.join("tmp")).unwrap().count(), 0);
+    // Reads do not queue behind heavy work.
+    assert_eq!(s.get("/api/studies").status, 200);
+    assert_eq!(s.get("/api/health").status, 200);
 }
 
 #[test]
