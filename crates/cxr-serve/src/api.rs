@@ -132,6 +132,10 @@ pub struct AppState {
     limits: Limits,
     token: Option<String>,
     workers: Arc<Semaphore>,
+    /// A fixed pool for heavy work: a bounded number of threads keeps the allocator's per-thread arenas (and
+    /// so the resident memory retained after large decodes) bounded, where tokio's elastic blocking pool would
+    /// spread decodes over many threads.
+    pool: rayon::ThreadPool,
     uploads: Arc<Semaphore>,
     waiting: AtomicUsize,
     jobs: Mutex<HashMap<u64, Job>>,
@@ -152,6 +156,11 @@ impl AppState {
             limits: config.limits.clone(),
             token: config.token.clone(),
             workers: Arc::new(Semaphore::new(config.limits.workers.max(1))),
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(config.limits.workers.max(1))
+                .thread_name(|i| format!("cxr-worker-{i}"))
+                .build()
+                .expect("the worker threads start"),
             uploads: Arc::new(Semaphore::new(config.limits.concurrent_uploads.max(1))),
             waiting: AtomicUsize::new(0),
             jobs: Mutex::new(HashMap::new()),
@@ -177,15 +186,18 @@ impl AppState {
         tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("a worker failed: {e}")))
     }
 
-    /// Runs blocking work on the bounded pool.
+    /// Runs blocking work on the bounded pool (a panic becomes a 500, not a dead worker).
     async fn heavy<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
         let permit = self.permit(&self.workers).await?;
-        let r = tokio::task::spawn_blocking(move || {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
             let _permit = permit;
-            f()
-        })
-        .await;
-        r.map_err(|e| ApiError::internal(format!("a worker failed: {e}")))
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        });
+        match rx.await {
+            Ok(Ok(v)) => Ok(v),
+            _ => Err(ApiError::internal("a worker failed while handling this request; the server is still running")),
+        }
     }
 }
 
