@@ -171,13 +171,19 @@ impl AppState {
 
     /// Waits for a permit of `sem` unless the queue is full (503).
     async fn permit(&self, sem: &Arc<Semaphore>) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        /// Leaves the queue when dropped, including when the request is dropped while it waits (a client
+        /// that gives up, a timeout): the count must not leak, or the queue would shrink for good.
+        struct InQueue<'a>(&'a AtomicUsize);
+        impl Drop for InQueue<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _in_queue = InQueue(&self.waiting);
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.limits.queue {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
             return Err(ApiError::busy());
         }
-        let p = sem.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        p.map_err(|_| ApiError::internal("the worker pool is closed"))
+        sem.clone().acquire_owned().await.map_err(|_| ApiError::internal("the worker pool is closed"))
     }
 
     /// Runs a quick blocking call (a store read) off the async threads, outside the bounded pool: reads

@@ -416,3 +416,29 @@ fn a_stalled_upload_times_out_and_leaves_no_file() {
     assert_eq!(std::fs::read_dir(s.dir.join("tmp")).unwrap().count(), 0, "the partial file was removed");
     assert_eq!(s.get("/api/studies").json()["studies"], json!([]));
 }
+
+#[test]
+fn requests_dropped_while_queued_leave_the_queue() {
+    let s = TestServer::start("queue-leak", |c| {
+        c.limits.request_timeout = std::time::Duration::from_millis(300);
+        c.limits.workers = 1;
+        c.limits.queue = 1;
+    });
+    // A DRR job keeps the only worker busy (well past the request timeout).
+    let r = request(
+        s.addr,
+        "POST",
+        "/api/drr?views=pa,ap,lateral-left,lateral-right&size=1024",
+        &[("Content-Type", "application/octet-stream")],
+        SAMPLE_CT,
+    );
+    assert_eq!(r.status, 202);
+    let job = r.json()["url"].as_str().unwrap().to_string();
+    // B waits in the queue for the worker and is dropped by the timeout while waiting.
+    let b = s.json("POST", "/api/label", &json!({"text": "No effusion."}));
+    assert_eq!((b.status, b.error_code().as_str()), (503, "timeout"));
+    // C may wait too (the queue has room again) rather than being refused as if B still held its place.
+    let c = s.json("POST", "/api/label", &json!({"text": "No effusion."}));
+    assert_ne!(c.error_code(), "busy", "a dropped request leaked its queue place");
+    assert_eq!(s.get(&job).json()["job"]["state"], "running", "the worker was busy throughout");
+}
