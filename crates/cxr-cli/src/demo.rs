@@ -156,7 +156,13 @@ fn serve_sample(a: &DemoArgs) -> Result<()> {
             None => {
                 let tmp = store.temp_path("demo");
                 std::fs::write(&tmp, SAMPLE_CXR).with_context(|| format!("cannot write {}", tmp.display()))?;
-                cxr_serve::import_study(&store, &tmp, "bundled PA chest CR (pydicom-data RG1)", "cxr demo", 50_000_000)?
+                {
+                    let study = cxr_serve::store::NewStudy {
+                        label: "bundled PA chest CR (pydicom-data RG1)".into(),
+                        ..Default::default()
+                    };
+                    cxr_serve::import_study(&store, &tmp, &study, "cxr demo", 50_000_000)?
+                }
             }
         }
     };

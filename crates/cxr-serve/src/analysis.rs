@@ -4,7 +4,7 @@
 use cxr_core::image::{Image2, Voi, VoiChoice};
 use cxr_core::{Finding, FindingEntry, Findings, Status};
 use cxr_model::card::{FitSpec, Predictor};
-use cxr_report::{CheckResult, Labeler};
+use cxr_report::{CheckResult, Demographics, Labeler};
 use std::path::Path;
 
 /// The viewer's copy of a radiograph: modality values (before VOI and inversion, so the viewer can window
@@ -198,7 +198,7 @@ pub fn findings_of(run: &crate::store::RunRecord) -> Findings {
 }
 
 /// Check flags as JSON, with each span also in UTF-16 code units (what a browser's string indices count).
-pub fn flags_json(result: &CheckResult) -> serde_json::Value {
+fn flags_json(result: &CheckResult) -> serde_json::Value {
     let utf16 = |byte: usize| result.text.get(..byte).map(|s| s.encode_utf16().count());
     serde_json::Value::Array(
         result
@@ -216,9 +216,17 @@ pub fn flags_json(result: &CheckResult) -> serde_json::Value {
     )
 }
 
-/// Checks a report against the findings (when any).
-pub fn check(labeler: &Labeler, text: &str, findings: Option<&Findings>) -> serde_json::Value {
-    flags_json(&cxr_report::check(labeler, text, findings))
+/// Checks a report against the findings (when any) and, when the study has them, the patient's sex and age
+/// (`cxr check`'s plausibility rules).
+pub fn check(labeler: &Labeler, text: &str, findings: Option<&Findings>, demo: &Demographics) -> serde_json::Value {
+    let mut result = cxr_report::check(labeler, text, findings);
+    result.flags.extend(cxr_report::demographic_flags(text, demo));
+    flags_json(&result)
+}
+
+/// The demographics stored with a study.
+pub fn demographics(study: &crate::store::StudySummary) -> Demographics {
+    Demographics { age_years: study.age_years, sex: study.sex.as_deref().and_then(|s| s.parse().ok()) }
 }
 
 /// Labels a report: labels plus the mentions with their evidence spans.

@@ -214,8 +214,9 @@ pub fn router(state: St, config: &Config) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/studies", get(list_studies).post(upload_study))
         .route("/studies/{id}", get(get_study))
-        .route("/studies/{id}/pixels", get(study_pixels))
-        .route("/studies/{id}/original", get(study_original))
+        .route("/studies/{id}/images", post(add_image))
+        .route("/studies/{id}/images/{index}/pixels", get(image_pixels))
+        .route("/studies/{id}/images/{index}/original", get(image_original))
         .route("/studies/{id}/heatmaps/{index}", get(study_heatmap))
         .route("/studies/{id}/predict", post(predict))
         .route("/studies/{id}/draft", post(draft))
@@ -342,8 +343,13 @@ async fn list_studies(State(st): State<St>) -> ApiResult<Json<Value>> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UploadQuery {
     label: Option<String>,
+    /// female/male (F/M): only for the report check's plausibility rules.
+    sex: Option<String>,
+    /// Age in years (0–130): only for the report check's plausibility rules.
+    age: Option<f64>,
 }
 
 /// A file in `tmp/` that is removed when dropped: a request that fails, or is dropped by the timeout or a
@@ -410,16 +416,13 @@ fn check_content_length(headers: &HeaderMap, limit: u64) -> ApiResult<()> {
 const UPLOAD_TYPES: [&str; 5] =
     ["application/dicom", "image/png", "image/jpeg", "application/octet-stream", "application/x-npy"];
 
-async fn upload_study(
-    State(st): State<St>,
-    query: Result<Query<UploadQuery>, QueryRejection>,
-    headers: HeaderMap,
+/// Checks the Content-Type and length of a file upload, waits for an upload slot and streams the body to
+/// `tmp/`.
+async fn receive_image(
+    st: &AppState,
+    headers: &HeaderMap,
     body: Body,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Query(q) = query?;
-    let who = actor(&headers)?;
-    let label = q.label.unwrap_or_else(|| "unlabelled study".into());
-    check_name(&label, "label")?;
+) -> ApiResult<(TempFile, tokio::sync::OwnedSemaphorePermit)> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !UPLOAD_TYPES.contains(&mime.as_str()) {
@@ -432,27 +435,72 @@ async fn upload_study(
             ),
         ));
     }
-    check_content_length(&headers, st.limits.max_upload_bytes)?;
-    let _upload = st.permit(&st.uploads).await?;
-    let tmp = receive(&st, body, st.limits.max_upload_bytes, "upload").await?;
+    check_content_length(headers, st.limits.max_upload_bytes)?;
+    let slot = st.permit(&st.uploads).await?;
+    let tmp = receive(st, body, st.limits.max_upload_bytes, "upload").await?;
+    Ok((tmp, slot))
+}
+
+fn import_error(e: crate::ImportError) -> ApiError {
+    match e {
+        crate::ImportError::NotARadiograph(m) => {
+            ApiError::unprocessable(format!("the upload is not a radiograph cxr can read: {m}"))
+        }
+        crate::ImportError::Store(e) => e.into(),
+    }
+}
+
+async fn upload_study(
+    State(st): State<St>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Query(q) = query?;
+    let who = actor(&headers)?;
+    let label = q.label.unwrap_or_else(|| "unlabelled study".into());
+    check_name(&label, "label")?;
+    let sex = match q.sex.as_deref() {
+        None => None,
+        Some(v) => match v.parse::<cxr_report::Sex>() {
+            Ok(cxr_report::Sex::Female) => Some("female".to_string()),
+            Ok(cxr_report::Sex::Male) => Some("male".to_string()),
+            Err(_) => return Err(ApiError::unprocessable(format!("sex={v:?}: use female or male (F or M)"))),
+        },
+    };
+    if q.age.is_some_and(|a| !(0.0..=130.0).contains(&a)) {
+        return Err(ApiError::unprocessable("age must be 0–130 years"));
+    }
+    let study = crate::store::NewStudy { label, sex, age_years: q.age };
+    let (tmp, _slot) = receive_image(&st, &headers, body).await?;
     let (s, max_pixels) = (st.store.clone(), st.limits.max_pixels);
-    let id = st
-        .heavy(move || {
-            crate::import_study(&s, tmp.path(), &label, &who, max_pixels).map_err(|e| match e {
-                crate::ImportError::NotARadiograph(m) => {
-                    ApiError::unprocessable(format!("the upload is not a radiograph cxr can read: {m}"))
-                }
-                crate::ImportError::Store(e) => e.into(),
-            })
-        })
-        .await??;
+    let id =
+        st.heavy(move || crate::import_study(&s, tmp.path(), &study, &who, max_pixels).map_err(import_error)).await??;
+    Ok((StatusCode::CREATED, Json(study_detail(&st, id).await?)))
+}
+
+async fn add_image(
+    State(st): State<St>,
+    id: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Path(id) = id?;
+    let who = actor(&headers)?;
+    let s = st.store.clone();
+    st.light(move || s.study(id)).await??;
+    let (tmp, _slot) = receive_image(&st, &headers, body).await?;
+    let (s, max_pixels) = (st.store.clone(), st.limits.max_pixels);
+    st.heavy(move || crate::import_image(&s, tmp.path(), id, &who, max_pixels).map_err(import_error)).await??;
     Ok((StatusCode::CREATED, Json(study_detail(&st, id).await?)))
 }
 
 async fn study_detail(st: &AppState, id: i64) -> ApiResult<Value> {
     let s = st.store.clone();
-    let (study, image, run, reports) = st
-        .light(move || -> Result<_, StoreError> { Ok((s.study(id)?, s.image(id)?, s.latest_run(id)?, s.reports(id)?)) })
+    let (study, images, run, reports) = st
+        .light(move || -> Result<_, StoreError> {
+            Ok((s.study(id)?, s.images(id)?, s.latest_run(id)?, s.reports(id)?))
+        })
         .await??;
     let run = run.map(|r| {
         let findings: Vec<Value> = r
@@ -468,15 +516,24 @@ async fn study_detail(st: &AppState, id: i64) -> ApiResult<Value> {
                 v
             })
             .collect();
-        json!({"id": r.id, "model_name": r.model_name, "card_sha256": r.card_sha256,
+        json!({"id": r.id, "image_index": r.image_index, "model_name": r.model_name, "card_sha256": r.card_sha256,
                "demonstration_only": r.card.get("demonstration_only").cloned().unwrap_or(json!(false)),
                "explain": r.explain, "created_at": r.created_at, "findings": findings})
     });
+    let images: Vec<Value> = images
+        .into_iter()
+        .enumerate()
+        .map(|(k, image)| {
+            json!({"index": k, "format": image.format, "bytes": image.bytes, "width": image.width,
+                   "height": image.height, "sha256": image.sha256, "info": image.info, "viewer": image.viewer,
+                   "pixels_url": format!("/api/studies/{id}/images/{k}/pixels"),
+                   "original_url": format!("/api/studies/{id}/images/{k}/original")})
+        })
+        .collect();
     Ok(json!({
         "study": study,
-        "image": {"format": image.format, "bytes": image.bytes, "width": image.width, "height": image.height,
-                  "sha256": image.sha256, "info": image.info, "viewer": image.viewer,
-                  "pixels_url": format!("/api/studies/{id}/pixels"), "original_url": format!("/api/studies/{id}/original")},
+        "image": images.first(),
+        "images": images,
         "run": run,
         "report": reports.last(),
         "report_versions": reports.len(),
@@ -496,17 +553,22 @@ async fn object_response(st: &AppState, sha: String, content_type: &'static str)
         .into_response())
 }
 
-async fn study_pixels(State(st): State<St>, id: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
-    let Path(id) = id?;
+async fn stored_image(st: &AppState, id: i64, k: usize) -> ApiResult<crate::store::ImageRecord> {
     let s = st.store.clone();
-    let image = st.light(move || s.image(id)).await??;
+    st.light(move || s.image(id, k))
+        .await??
+        .ok_or_else(|| ApiError::not_found(format!("study {id} has no image {k} (images are numbered from 0)")))
+}
+
+async fn image_pixels(State(st): State<St>, p: Result<Path<(i64, usize)>, PathRejection>) -> ApiResult<Response> {
+    let Path((id, k)) = p?;
+    let image = stored_image(&st, id, k).await?;
     object_response(&st, image.viewer_sha256, "application/octet-stream").await
 }
 
-async fn study_original(State(st): State<St>, id: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
-    let Path(id) = id?;
-    let s = st.store.clone();
-    let image = st.light(move || s.image(id)).await??;
+async fn image_original(State(st): State<St>, p: Result<Path<(i64, usize)>, PathRejection>) -> ApiResult<Response> {
+    let Path((id, k)) = p?;
+    let image = stored_image(&st, id, k).await?;
     let ct = match image.format.as_str() {
         "dicom" => "application/dicom",
         "png" => "image/png",
@@ -531,6 +593,9 @@ async fn study_heatmap(State(st): State<St>, p: Result<Path<(i64, usize)>, PathR
 struct PredictBody {
     #[serde(default)]
     explain: Option<Explain>,
+    /// Which image of the study (0-based; default 0).
+    #[serde(default)]
+    image: usize,
 }
 
 async fn predict(
@@ -558,7 +623,10 @@ async fn predict(
     let (s, p, card_json, max_pixels) =
         (st.store.clone(), st.predictor.clone(), st.card_json.clone(), st.limits.max_pixels);
     st.heavy(move || -> ApiResult<()> {
-        let image = s.image(id)?;
+        let image_index = body.image;
+        let image = s.image(id, image_index)?.ok_or_else(|| {
+            ApiError::unprocessable(format!("study {id} has no image {image_index} (images are numbered from 0)"))
+        })?;
         let path = s.object_path(&image.sha256).ok_or_else(|| ApiError::internal("bad stored name"))?;
         let viewer = (
             image.viewer["width"].as_u64().unwrap_or(1) as usize,
@@ -586,7 +654,14 @@ async fn predict(
             Explain::Cam => Some("cam".to_string()),
             Explain::None => None,
         };
-        s.add_run(id, &who, &NewRun { model_name: p.card.name.clone(), card_json, explain: explain_name, findings })?;
+        let run = NewRun {
+            image_index: image_index as i64,
+            model_name: p.card.name.clone(),
+            card_json,
+            explain: explain_name,
+            findings,
+        };
+        s.add_run(id, &who, &run)?;
         Ok(())
     })
     .await??;
@@ -619,7 +694,7 @@ async fn draft(
     let (s, labeler) = (st.store.clone(), st.labeler.clone());
     let report = st
         .heavy(move || -> ApiResult<_> {
-            s.study(id)?;
+            let demo = analysis::demographics(&s.study(id)?);
             let run = s.latest_run(id)?.ok_or_else(|| {
                 ApiError::conflict(format!(
                     "study {id} has no model run to draft from; POST /api/studies/{id}/predict first"
@@ -627,7 +702,7 @@ async fn draft(
             })?;
             let doc = analysis::findings_of(&run);
             let text = cxr_report::draft(&doc).text();
-            let flags = analysis::check(&labeler, &text, Some(&doc));
+            let flags = analysis::check(&labeler, &text, Some(&doc), &demo);
             Ok(s.save_report(id, body.base_version, &text, &format!("cxr draft ({})", run.model_name), false, &flags)?)
         })
         .await??;
@@ -672,9 +747,9 @@ async fn save(st: &AppState, id: i64, headers: &HeaderMap, body: ReportBody, fin
     let (s, labeler) = (st.store.clone(), st.labeler.clone());
     let report = st
         .heavy(move || -> ApiResult<_> {
-            s.study(id)?;
+            let demo = analysis::demographics(&s.study(id)?);
             let doc = s.latest_run(id)?.map(|r| analysis::findings_of(&r));
-            let flags = analysis::check(&labeler, &body.text, doc.as_ref());
+            let flags = analysis::check(&labeler, &body.text, doc.as_ref(), &demo);
             Ok(s.save_report(id, body.base_version, &body.text, &author, final_, &flags)?)
         })
         .await??;
@@ -723,6 +798,11 @@ struct TextBody {
     text: String,
     #[serde(default)]
     findings: Option<cxr_core::Findings>,
+    /// For /api/check: the patient's sex (female/male) and age in years, for the plausibility rules.
+    #[serde(default)]
+    sex: Option<String>,
+    #[serde(default)]
+    age: Option<f64>,
 }
 
 async fn label(State(st): State<St>, body: Result<Json<TextBody>, JsonRejection>) -> ApiResult<Json<Value>> {
@@ -734,7 +814,15 @@ async fn label(State(st): State<St>, body: Result<Json<TextBody>, JsonRejection>
 async fn check(State(st): State<St>, body: Result<Json<TextBody>, JsonRejection>) -> ApiResult<Json<Value>> {
     let Json(b) = body?;
     let l = st.labeler.clone();
-    let flags = st.heavy(move || analysis::check(&l, &b.text, b.findings.as_ref())).await?;
+    let sex = match b.sex.as_deref() {
+        None => None,
+        Some(v) => Some(
+            v.parse::<cxr_report::Sex>()
+                .map_err(|_| ApiError::unprocessable(format!("sex={v:?}: use female or male")))?,
+        ),
+    };
+    let demo = cxr_report::Demographics { age_years: b.age, sex };
+    let flags = st.heavy(move || analysis::check(&l, &b.text, b.findings.as_ref(), &demo)).await?;
     Ok(Json(json!({ "flags": flags })))
 }
 

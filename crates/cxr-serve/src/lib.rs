@@ -211,10 +211,33 @@ pub enum ImportError {
 pub fn import_study(
     store: &store::Store,
     tmp: &std::path::Path,
-    label: &str,
+    study: &store::NewStudy,
     actor: &str,
     max_pixels: u64,
 ) -> Result<i64, ImportError> {
+    let rec = stored_image(store, tmp, max_pixels)?;
+    Ok(store.create_study(study, actor, &rec)?)
+}
+
+/// Adds a file in `tmp/` to an existing study as its next image (e.g. the lateral view); returns its index.
+pub fn import_image(
+    store: &store::Store,
+    tmp: &std::path::Path,
+    study: i64,
+    actor: &str,
+    max_pixels: u64,
+) -> Result<i64, ImportError> {
+    store.study(study)?;
+    let rec = stored_image(store, tmp, max_pixels)?;
+    Ok(store.add_image(study, actor, &rec)?)
+}
+
+/// Decodes, then stores the file and its viewer copy as objects.
+fn stored_image(
+    store: &store::Store,
+    tmp: &std::path::Path,
+    max_pixels: u64,
+) -> Result<store::ImageRecord, ImportError> {
     let ing = match analysis::ingest(tmp, max_pixels) {
         Ok(i) => i,
         Err(e) => {
@@ -225,7 +248,7 @@ pub fn import_study(
     let bytes = std::fs::metadata(tmp).map(|m| m.len() as i64).unwrap_or(0);
     let sha = store.put_file(tmp)?;
     let viewer_sha = store.put_bytes(&ing.viewer_pixels)?;
-    let rec = store::ImageRecord {
+    Ok(store::ImageRecord {
         sha256: sha,
         format: ing.format.into(),
         bytes,
@@ -234,8 +257,7 @@ pub fn import_study(
         info: ing.info,
         viewer_sha256: viewer_sha,
         viewer: ing.viewer,
-    };
-    Ok(store.create_study(label, actor, &rec)?)
+    })
 }
 
 /// Runs the server on its own runtime until Ctrl-C (then finishes the open requests). `ready` is called

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Versioned schema migrations: `MIGRATIONS[k]` takes the schema from version `k` to `k + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_images_and_demographics.sql")];
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,17 @@ pub struct StudySummary {
     pub label: String,
     pub created_at: String,
     pub status: String,
+    /// "female" or "male", when the uploader gave it.
+    pub sex: Option<String>,
+    pub age_years: Option<f64>,
+}
+
+/// What the uploader says about a new study (no identifiers).
+#[derive(Debug, Clone, Default)]
+pub struct NewStudy {
+    pub label: String,
+    pub sex: Option<String>,
+    pub age_years: Option<f64>,
 }
 
 /// A stored image's facts.
@@ -88,6 +100,8 @@ pub struct FindingRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
     pub id: i64,
+    /// Which of the study's images (0-based, upload order) the model read.
+    pub image_index: i64,
     pub model_name: String,
     pub card_sha256: String,
     pub card: serde_json::Value,
@@ -122,6 +136,7 @@ pub struct AuditEntry {
 /// What a new model run stores.
 #[derive(Debug, Clone)]
 pub struct NewRun {
+    pub image_index: i64,
     pub model_name: String,
     pub card_json: String,
     pub explain: Option<String>,
@@ -282,29 +297,17 @@ impl Store {
     }
 
     /// Inserts a study with its image and an audit entry, in one transaction.
-    pub fn create_study(&self, label: &str, actor: &str, image: &ImageRecord) -> Result<i64, StoreError> {
+    pub fn create_study(&self, study: &NewStudy, actor: &str, image: &ImageRecord) -> Result<i64, StoreError> {
         let mut c = self.conn();
         let tx = c.transaction()?;
         tx.execute(
-            &format!("INSERT INTO studies (label, created_at, created_by) VALUES (?1, {NOW}, ?2)"),
-            params![label, actor],
+            &format!(
+                "INSERT INTO studies (label, created_at, created_by, sex, age_years) VALUES (?1, {NOW}, ?2, ?3, ?4)"
+            ),
+            params![study.label, actor, study.sex, study.age_years],
         )?;
         let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO images (study_id, sha256, format, bytes, width, height, info_json, viewer_sha256, viewer_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id,
-                image.sha256,
-                image.format,
-                image.bytes,
-                image.width,
-                image.height,
-                image.info.to_string(),
-                image.viewer_sha256,
-                image.viewer.to_string()
-            ],
-        )?;
+        insert_image(&tx, id, image)?;
         let detail = format!(
             "image {} ({}, {} bytes, {}×{})",
             image.sha256, image.format, image.bytes, image.width, image.height
@@ -314,49 +317,62 @@ impl Store {
         Ok(id)
     }
 
+    /// Adds another image (e.g. the lateral) to a study; returns its index. Refused once the report is signed.
+    pub fn add_image(&self, study: i64, actor: &str, image: &ImageRecord) -> Result<i64, StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let status = self.status_in(&tx, study)?;
+        if status == "signed" {
+            return Err(StoreError::Conflict(format!("study {study} is signed; its images cannot change")));
+        }
+        insert_image(&tx, study, image)?;
+        let index: i64 = tx.query_row("SELECT COUNT(*) - 1 FROM images WHERE study_id = ?1", [study], |r| r.get(0))?;
+        let detail = format!(
+            "image {index}: {} ({}, {} bytes, {}×{})",
+            image.sha256, image.format, image.bytes, image.width, image.height
+        );
+        append_audit(&tx, actor, "image.add", Some(study), &detail)?;
+        tx.commit()?;
+        Ok(index)
+    }
+
+    fn status_in(&self, c: &Connection, study: i64) -> Result<String, StoreError> {
+        c.query_row("SELECT status FROM studies WHERE id = ?1", [study], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NoStudy(study))
+    }
+
     /// The worklist, newest first.
     pub fn list_studies(&self) -> Result<Vec<StudySummary>, StoreError> {
         let c = self.conn();
-        let mut st = c.prepare("SELECT id, label, created_at, status FROM studies ORDER BY id DESC")?;
-        let rows = st.query_map([], |r| {
-            Ok(StudySummary { id: r.get(0)?, label: r.get(1)?, created_at: r.get(2)?, status: r.get(3)? })
-        })?;
+        let mut st = c.prepare("SELECT id, label, created_at, status, sex, age_years FROM studies ORDER BY id DESC")?;
+        let rows = st.query_map([], summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// One study's summary, or [`StoreError::NoStudy`].
     pub fn study(&self, id: i64) -> Result<StudySummary, StoreError> {
         let c = self.conn();
-        c.query_row("SELECT id, label, created_at, status FROM studies WHERE id = ?1", [id], |r| {
-            Ok(StudySummary { id: r.get(0)?, label: r.get(1)?, created_at: r.get(2)?, status: r.get(3)? })
-        })
-        .optional()?
-        .ok_or(StoreError::NoStudy(id))
+        c.query_row("SELECT id, label, created_at, status, sex, age_years FROM studies WHERE id = ?1", [id], summary)
+            .optional()?
+            .ok_or(StoreError::NoStudy(id))
     }
 
-    /// The study's image.
-    pub fn image(&self, study: i64) -> Result<ImageRecord, StoreError> {
+    /// The study's images in upload order (at least one for every study).
+    pub fn images(&self, study: i64) -> Result<Vec<ImageRecord>, StoreError> {
         let c = self.conn();
-        c.query_row(
-            "SELECT sha256, format, bytes, width, height, info_json, viewer_sha256, viewer_json FROM images WHERE study_id = ?1 ORDER BY id LIMIT 1",
-            [study],
-            |r| {
-                let info: String = r.get(5)?;
-                let viewer: String = r.get(7)?;
-                Ok(ImageRecord {
-                    sha256: r.get(0)?,
-                    format: r.get(1)?,
-                    bytes: r.get(2)?,
-                    width: r.get(3)?,
-                    height: r.get(4)?,
-                    info: serde_json::from_str(&info).unwrap_or(serde_json::Value::Null),
-                    viewer_sha256: r.get(6)?,
-                    viewer: serde_json::from_str(&viewer).unwrap_or(serde_json::Value::Null),
-                })
-            },
-        )
-        .optional()?
-        .ok_or(StoreError::NoStudy(study))
+        exists(&c, study)?;
+        let mut st = c.prepare(
+            "SELECT sha256, format, bytes, width, height, info_json, viewer_sha256, viewer_json FROM images
+             WHERE study_id = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([study], image_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One of the study's images (0-based, upload order).
+    pub fn image(&self, study: i64, index: usize) -> Result<Option<ImageRecord>, StoreError> {
+        Ok(self.images(study)?.into_iter().nth(index))
     }
 
     /// Stores a model run and its findings; the study becomes `predicted` unless already further along.
@@ -367,10 +383,10 @@ impl Store {
         let card_sha = sha256_hex(run.card_json.as_bytes());
         tx.execute(
             &format!(
-                "INSERT INTO model_runs (study_id, model_name, card_sha256, card_json, explain, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, {NOW})"
+                "INSERT INTO model_runs (study_id, image_index, model_name, card_sha256, card_json, explain, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW})"
             ),
-            params![study, run.model_name, card_sha, run.card_json, run.explain],
+            params![study, run.image_index, run.model_name, card_sha, run.card_json, run.explain],
         )?;
         let run_id = tx.last_insert_rowid();
         for f in &run.findings {
@@ -382,8 +398,12 @@ impl Store {
         }
         tx.execute("UPDATE studies SET status = 'predicted' WHERE id = ?1 AND status = 'new'", [study])?;
         let positives: Vec<&str> = run.findings.iter().filter(|f| f.positive).map(|f| f.label.as_str()).collect();
-        let detail =
-            format!("run {run_id}: model {} (card {card_sha}); positive: {}", run.model_name, positives.join(", "));
+        let detail = format!(
+            "run {run_id}: model {} (card {card_sha}) on image {}; positive: {}",
+            run.model_name,
+            run.image_index,
+            positives.join(", ")
+        );
         append_audit(&tx, actor, "model.run", Some(study), &detail)?;
         tx.commit()?;
         Ok(run_id)
@@ -394,13 +414,14 @@ impl Store {
         let c = self.conn();
         let run = c
             .query_row(
-                "SELECT id, model_name, card_sha256, card_json, explain, created_at FROM model_runs
+                "SELECT id, model_name, card_sha256, card_json, explain, created_at, image_index FROM model_runs
                  WHERE study_id = ?1 ORDER BY id DESC LIMIT 1",
                 [study],
                 |r| {
                     let card: String = r.get(3)?;
                     Ok(RunRecord {
                         id: r.get(0)?,
+                        image_index: r.get(6)?,
                         model_name: r.get(1)?,
                         card_sha256: r.get(2)?,
                         card: serde_json::from_str(&card).unwrap_or(serde_json::Value::Null),
@@ -591,6 +612,51 @@ impl Store {
     }
 }
 
+fn insert_image(c: &Connection, study: i64, image: &ImageRecord) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO images (study_id, sha256, format, bytes, width, height, info_json, viewer_sha256, viewer_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            study,
+            image.sha256,
+            image.format,
+            image.bytes,
+            image.width,
+            image.height,
+            image.info.to_string(),
+            image.viewer_sha256,
+            image.viewer.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
+fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<StudySummary> {
+    Ok(StudySummary {
+        id: r.get(0)?,
+        label: r.get(1)?,
+        created_at: r.get(2)?,
+        status: r.get(3)?,
+        sex: r.get(4)?,
+        age_years: r.get(5)?,
+    })
+}
+
+fn image_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
+    let info: String = r.get(5)?;
+    let viewer: String = r.get(7)?;
+    Ok(ImageRecord {
+        sha256: r.get(0)?,
+        format: r.get(1)?,
+        bytes: r.get(2)?,
+        width: r.get(3)?,
+        height: r.get(4)?,
+        info: serde_json::from_str(&info).unwrap_or(serde_json::Value::Null),
+        viewer_sha256: r.get(6)?,
+        viewer: serde_json::from_str(&viewer).unwrap_or(serde_json::Value::Null),
+    })
+}
+
 fn exists(c: &Connection, study: i64) -> Result<(), StoreError> {
     let n: i64 = c.query_row("SELECT COUNT(*) FROM studies WHERE id = ?1", [study], |r| r.get(0))?;
     if n == 0 {
@@ -637,6 +703,10 @@ mod tests {
         }
     }
 
+    fn new(label: &str) -> NewStudy {
+        NewStudy { label: label.into(), ..Default::default() }
+    }
+
     fn temp_dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("cxr-serve-store-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
@@ -647,9 +717,9 @@ mod tests {
     fn versions_conflict_and_signing_freezes() {
         let dir = temp_dir("versions");
         let (s, rep) = Store::open(&dir).unwrap();
-        assert_eq!((rep.schema_version, rep.migrated_from), (1, 0));
+        assert_eq!((rep.schema_version, rep.migrated_from), (2, 0));
         let sha = s.put_bytes(b"abc").unwrap();
-        let id = s.create_study("case 1", "tester", &image(&sha)).unwrap();
+        let id = s.create_study(&new("case 1"), "tester", &image(&sha)).unwrap();
         let flags = serde_json::json!([]);
         assert_eq!(s.save_report(id, 0, "draft one", "a", false, &flags).unwrap().version, 1);
         // A second author who also started from "no report" loses.
@@ -664,6 +734,29 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_store_migrates_with_its_data() {
+        let dir = temp_dir("migrate");
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let c = Connection::open(dir.join("cxr.sqlite")).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute("INSERT INTO studies (label, created_at, created_by) VALUES ('old', 'then', 'me')", []).unwrap();
+            c.execute(
+                "INSERT INTO model_runs (study_id, model_name, card_sha256, card_json, created_at) VALUES (1, 'm', 'h', '{}', 'then')",
+                [],
+            )
+            .unwrap();
+        }
+        let (s, rep) = Store::open(&dir).unwrap();
+        assert_eq!((rep.migrated_from, rep.schema_version), (1, 2));
+        let st = s.study(1).unwrap();
+        assert_eq!((st.label.as_str(), st.sex.as_deref()), ("old", None));
+        assert_eq!(s.latest_run(1).unwrap().unwrap().image_index, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_newer_schema_is_refused_not_damaged() {
         let dir = temp_dir("newer");
         drop(Store::open(&dir).unwrap());
@@ -671,7 +764,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let e = Store::open(&dir).unwrap_err();
-        assert!(matches!(e, StoreError::TooNew { found: 99, known: 1, .. }), "{e}");
+        assert!(matches!(e, StoreError::TooNew { found: 99, known: 2, .. }), "{e}");
         assert!(e.to_string().contains("use a newer cxr"));
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -681,7 +774,7 @@ mod tests {
         let dir = temp_dir("audit");
         let (s, _) = Store::open(&dir).unwrap();
         let sha = s.put_bytes(b"abc").unwrap();
-        let id = s.create_study("case", "tester", &image(&sha)).unwrap();
+        let id = s.create_study(&new("case"), "tester", &image(&sha)).unwrap();
         s.audit("tester", "note", Some(id), "x").unwrap();
         let c = s.conn();
         assert!(c.execute("UPDATE audit SET detail = 'y' WHERE seq = 2", []).is_err());
@@ -698,12 +791,12 @@ mod tests {
         let dir = temp_dir("reopen");
         let (s, _) = Store::open(&dir).unwrap();
         let kept = s.put_bytes(b"kept").unwrap();
-        s.create_study("case", "tester", &image(&kept)).unwrap();
+        s.create_study(&new("case"), "tester", &image(&kept)).unwrap();
         let orphan = s.put_bytes(b"orphan").unwrap();
         std::fs::write(s.temp_path("upload"), b"half an upload").unwrap();
         drop(s);
         let (s, rep) = Store::open(&dir).unwrap();
-        assert_eq!((rep.removed_temp_files, rep.removed_orphan_objects, rep.migrated_from), (1, 1, 1));
+        assert_eq!((rep.removed_temp_files, rep.removed_orphan_objects, rep.migrated_from), (1, 1, 2));
         assert!(s.object_path(&kept).unwrap().exists());
         assert!(!s.object_path(&orphan).unwrap().exists());
         assert_eq!(s.object_path("../../etc/passwd"), None);

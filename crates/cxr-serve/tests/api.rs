@@ -21,9 +21,9 @@ fn review_workflow_upload_predict_draft_edit_sign() {
     // The viewer copy: at most 1024 px on the long side, 2 bytes per pixel.
     let (vw, vh) = (d["image"]["viewer"]["width"].as_u64().unwrap(), d["image"]["viewer"]["height"].as_u64().unwrap());
     assert_eq!(vw.max(vh), 1024);
-    let px = s.get(&format!("/api/studies/{id}/pixels"));
+    let px = s.get(d["image"]["pixels_url"].as_str().unwrap());
     assert_eq!((px.status, px.body.len() as u64), (200, 2 * vw * vh));
-    let original = s.get(&format!("/api/studies/{id}/original"));
+    let original = s.get(&format!("/api/studies/{id}/images/0/original"));
     assert_eq!(original.body, SAMPLE_DICOM, "the stored file is the upload, byte for byte");
     assert_eq!(original.header("content-type"), Some("application/dicom"));
 
@@ -438,7 +438,86 @@ fn requests_dropped_while_queued_leave_the_queue() {
     let b = s.json("POST", "/api/label", &json!({"text": "No effusion."}));
     assert_eq!((b.status, b.error_code().as_str()), (503, "timeout"));
     // C may wait too (the queue has room again) rather than being refused as if B still held its place.
+    // (It then gets the worker when the DRR job ends, or times out while waiting: either way it was let in.)
     let c = s.json("POST", "/api/label", &json!({"text": "No effusion."}));
-    assert_ne!(c.error_code(), "busy", "a dropped request leaked its queue place");
-    assert_eq!(s.get(&job).json()["job"]["state"], "running", "the worker was busy throughout");
+    assert!(c.status == 200 || c.error_code() != "busy", "a dropped request leaked its queue place");
+    let state = s.get(&job).json()["job"]["state"].clone();
+    assert!(state == "running" || state == "done", "{state}");
+}
+
+#[test]
+fn studies_take_more_images_and_demographics_reach_the_check() {
+    let s = TestServer::start("images", |_| {});
+    let r = request(
+        s.addr,
+        "POST",
+        "/api/studies?label=pa%20and%20lateral&sex=M&age=70",
+        &[("Content-Type", "image/png")],
+        &small_png(64, 64),
+    );
+    assert_eq!(r.status, 201);
+    let d = r.json();
+    assert_eq!((d["study"]["sex"].as_str(), d["study"]["age_years"].as_f64()), (Some("male"), Some(70.0)));
+    let id = d["study"]["id"].as_i64().unwrap();
+    let r = s.upload_to(id, "application/dicom", SAMPLE_DICOM);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    check_response("/api/studies/{id}/images", "POST", &r);
+    let d = r.json();
+    assert_eq!(d["images"].as_array().unwrap().len(), 2);
+    assert_eq!((d["images"][1]["index"].as_i64(), d["images"][1]["format"].as_str()), (Some(1), Some("dicom")));
+    let r = s.get(&format!("/api/studies/{id}/images/1/original"));
+    check_response("/api/studies/{id}/images/{index}/original", "GET", &r);
+    assert_eq!(r.body, SAMPLE_DICOM);
+    assert_eq!(s.get(&format!("/api/studies/{id}/images/2/pixels")).status, 404);
+    assert_eq!(s.upload_to(999, "image/png", &small_png(8, 8)).status, 404);
+
+    // The model reads the image asked for, and the run says which.
+    let r = s.json("POST", &format!("/api/studies/{id}/predict"), &json!({"image": 1, "explain": "none"}));
+    assert_eq!(r.status, 200);
+    let run = r.json()["run"].clone();
+    assert_eq!((run["image_index"].as_i64(), run["findings"][0]["heatmap_url"].clone()), (Some(1), Value::Null));
+    assert_eq!(s.json("POST", &format!("/api/studies/{id}/predict"), &json!({"image": 5})).status, 422);
+
+    // A male patient's report that mentions a uterus is flagged as implausible.
+    let text = "FINDINGS: Enlarged uterus noted. Cardiomegaly. IMPRESSION: Cardiomegaly.";
+    let r = s.json("PUT", &format!("/api/studies/{id}/report"), &json!({"text": text, "base_version": 0}));
+    let kinds: Vec<String> = r.json()["report"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.contains(&"demographic-implausible".to_string()), "{kinds:?}");
+    let r = s.json("POST", "/api/check", &json!({"text": text, "sex": "female"}));
+    let kinds: Vec<String> =
+        r.json()["flags"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap().to_string()).collect();
+    assert!(!kinds.contains(&"demographic-implausible".to_string()), "{kinds:?}");
+    assert_eq!(
+        request(s.addr, "POST", "/api/studies?sex=x", &[("Content-Type", "image/png")], &small_png(8, 8)).status,
+        422
+    );
+    assert_eq!(
+        request(s.addr, "POST", "/api/studies?age=200", &[("Content-Type", "image/png")], &small_png(8, 8)).status,
+        422
+    );
+    assert_eq!(
+        request(s.addr, "POST", "/api/studies?patient=John", &[("Content-Type", "image/png")], &small_png(8, 8)).status,
+        400
+    );
+
+    // After sign-off the images are frozen too.
+    let r = s.json(
+        "POST",
+        &format!("/api/studies/{id}/sign"),
+        &json!({"text": "Cardiomegaly.", "base_version": 1, "author": "Dr R"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(s.upload_to(id, "image/png", &small_png(8, 8)).status, 409);
+    let actions: Vec<String> = s.get(&format!("/api/studies/{id}/audit")).json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["study.create", "image.add", "model.run", "report.save", "report.sign"]);
 }

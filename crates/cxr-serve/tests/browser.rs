@@ -209,6 +209,16 @@ fn review_in_the_browser_upload_predict_draft_edit_sign_reload() {
     d.click("#heat-toggle");
     d.wait("!document.getElementById('heat').hidden", "the heatmap to come back");
 
+    // A second image (here the same file again, standing in for a lateral): the selector switches images,
+    // and the heatmap shows only on the image the model read.
+    d.type_into("#file", upload.to_str().unwrap());
+    d.click("#add-image");
+    d.wait("document.querySelectorAll('#image-index option').length === 2", "the second image");
+    assert_eq!(d.js("return document.getElementById('image-index').value;"), json!("1"));
+    d.wait("document.getElementById('heat').hidden", "the heatmap to hide on the other image");
+    d.click("#image-index option[value='0']");
+    d.wait("!document.getElementById('heat').hidden", "the heatmap on the model's image");
+
     // Draft, then edit into a contradiction: the flag is highlighted in the text.
     d.click("#draft");
     d.wait("document.getElementById('report-text').value.includes('Cardiomegaly')", "the draft");

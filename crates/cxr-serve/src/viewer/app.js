@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, current: null, viewer: null, values: null, version: 0, signed: false };
+const state = { token: null, current: null, imageIndex: 0, viewer: null, values: null, version: 0, signed: false };
 
 function setStatus(text, error) {
   const s = $("status");
@@ -69,22 +69,41 @@ async function loadWorklist(selectId) {
   if (selectId !== undefined) await selectStudy(selectId);
 }
 
-async function selectStudy(id) {
+async function selectStudy(id, imageIndex) {
   setStatus(`Loading study ${id}…`);
   const detail = await api("GET", `/api/studies/${id}`);
-  const buf = await api("GET", detail.image.pixels_url, undefined, { binary: true });
   state.current = detail;
-  state.viewer = detail.image.viewer;
+  const k = imageIndex !== undefined ? imageIndex : detail.run ? detail.run.image_index : 0;
+  const sel = $("image-index");
+  sel.replaceChildren();
+  for (const im of detail.images) {
+    const o = document.createElement("option");
+    o.value = String(im.index);
+    o.textContent = `image ${im.index + 1}/${detail.images.length}: ` +
+      [im.format.toUpperCase(), im.info.view_position, `${im.width}×${im.height}`].filter(Boolean).join(" ");
+    sel.append(o);
+  }
+  for (const li of $("worklist").children) li.classList.toggle("selected", Number(li.dataset.id) === id);
+  $("add-image").disabled = detail.study.status === "signed";
+  await showImage(k);
+  showStudy();
+  setStatus(`Study ${id} loaded.`);
+}
+
+async function showImage(k) {
+  const im = state.current.images[k];
+  const buf = await api("GET", im.pixels_url, undefined, { binary: true });
+  state.imageIndex = k;
+  $("image-index").value = String(k);
+  state.viewer = im.viewer;
   const dv = new DataView(buf);
   const n = state.viewer.width * state.viewer.height;
   const values = new Float32Array(n);
   const { min, max } = state.viewer;
   for (let i = 0; i < n; i++) values[i] = min + (dv.getUint16(2 * i, true) / 65535) * (max - min);
   state.values = values;
-  for (const li of $("worklist").children) li.classList.toggle("selected", Number(li.dataset.id) === id);
   setupWindow(true);
-  showStudy();
-  setStatus(`Study ${id} loaded.`);
+  updateHeatmap();
 }
 
 function setupWindow(reset) {
@@ -120,9 +139,11 @@ function drawImage() {
 function showStudy() {
   const d = state.current;
   $("study-title").textContent = `#${d.study.id} ${d.study.label}`;
-  const info = d.image.info || {};
-  $("study-facts").textContent = [d.image.format.toUpperCase(), `${d.image.width}×${d.image.height}`,
-    info.modality, info.view_position].filter(Boolean).join(" · ");
+  const im = d.images[state.imageIndex] || d.image;
+  const info = im.info || {};
+  $("study-facts").textContent = [im.format.toUpperCase(), `${im.width}×${im.height}`, info.modality,
+    info.view_position, d.images.length > 1 ? `${d.images.length} images` : null,
+    d.study.sex, d.study.age_years != null ? `${d.study.age_years} y` : null].filter(Boolean).join(" · ");
   $("predict").disabled = false;
   showFindings();
   showReport(d.report);
@@ -164,7 +185,8 @@ function updateHeatmap() {
   const run = state.current && state.current.run;
   const k = $("heat-label").value;
   const f = run && k !== "" ? run.findings[Number(k)] : null;
-  if (!f || !f.heatmap_url || !$("heat-toggle").checked) { heat.hidden = true; return; }
+  const onThisImage = run && run.image_index === state.imageIndex;
+  if (!f || !f.heatmap_url || !onThisImage || !$("heat-toggle").checked) { heat.hidden = true; return; }
   loadHeatImage(heat, f.heatmap_url).then(() => { heat.hidden = false; })
     .catch((e) => setStatus("Heatmap: " + e.message, true));
 }
@@ -225,6 +247,10 @@ function showFlags(text, flags) {
   }
 }
 
+function fileType(file) {
+  return ["image/png", "image/jpeg", "application/dicom"].includes(file.type) ? file.type : "application/octet-stream";
+}
+
 async function run(action, what) {
   try {
     setStatus(what + "…");
@@ -242,15 +268,30 @@ function bind() {
       const file = $("file").files[0];
       if (!file) throw new Error("choose a file first");
       const label = $("study-label").value.trim() || file.name.replace(/\.[^.]*$/, "");
-      const type = ["image/png", "image/jpeg", "application/dicom"].includes(file.type) ? file.type : "application/octet-stream";
-      const d = await api("POST", "/api/studies?label=" + encodeURIComponent(label), file, { raw: true, contentType: type });
+      const q = new URLSearchParams({ label });
+      if ($("sex").value) q.set("sex", $("sex").value);
+      if ($("age").value) q.set("age", $("age").value);
+      const d = await api("POST", "/api/studies?" + q, file, { raw: true, contentType: fileType(file) });
       $("file").value = "";
       $("study-label").value = "";
       await loadWorklist(d.study.id);
     }, "Upload");
   });
+  $("add-image").addEventListener("click", () => run(async () => {
+    const file = $("file").files[0];
+    if (!file) throw new Error("choose a file first");
+    const id = state.current.study.id;
+    const d = await api("POST", `/api/studies/${id}/images`, file, { raw: true, contentType: fileType(file) });
+    $("file").value = "";
+    await selectStudy(id, d.images.length - 1);
+  }, "Add image"));
+  $("image-index").addEventListener("change", () => run(async () => {
+    await showImage(Number($("image-index").value));
+    showStudy();
+  }, "Image"));
   $("predict").addEventListener("click", () => run(async () => {
-    state.current = await api("POST", `/api/studies/${state.current.study.id}/predict`, { explain: "occlusion" });
+    state.current = await api("POST", `/api/studies/${state.current.study.id}/predict`,
+      { explain: "occlusion", image: state.imageIndex });
     showFindings();
     await loadWorklist();
   }, "Model run"));

@@ -49,6 +49,10 @@ impl TestServer {
         request(self.addr, method, path, &[("Content-Type", "application/json")], body.to_string().as_bytes())
     }
 
+    pub fn upload_to(&self, study: i64, content_type: &str, bytes: &[u8]) -> Resp {
+        request(self.addr, "POST", &format!("/api/studies/{study}/images"), &[("Content-Type", content_type)], bytes)
+    }
+
     pub fn upload(&self, label: &str, content_type: &str, bytes: &[u8]) -> Resp {
         request(self.addr, "POST", &format!("/api/studies?label={label}"), &[("Content-Type", content_type)], bytes)
     }
