@@ -588,6 +588,19 @@ async fn study_heatmap(State(st): State<St>, p: Result<Path<(i64, usize)>, PathR
     object_response(&st, sha, "image/png").await
 }
 
+/// A JSON body that may be left out entirely (no body, no Content-Type): then every field takes its default.
+fn optional_json<T: Default>(headers: &HeaderMap, body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    match body {
+        Ok(Json(b)) => Ok(b),
+        Err(JsonRejection::MissingJsonContentType(_))
+            if headers.get(header::CONTENT_LENGTH).is_none_or(|v| v == "0") =>
+        {
+            Ok(T::default())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct PredictBody {
@@ -606,16 +619,7 @@ async fn predict(
 ) -> ApiResult<Json<Value>> {
     let Path(id) = id?;
     let who = actor(&headers)?;
-    // An empty body means the defaults.
-    let body = match body {
-        Ok(Json(b)) => b,
-        Err(JsonRejection::MissingJsonContentType(_))
-            if headers.get(header::CONTENT_LENGTH).is_none_or(|v| v == "0") =>
-        {
-            PredictBody::default()
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let body = optional_json(&headers, body)?;
     let explain = body.explain.unwrap_or(Explain::Occlusion);
     if explain == Explain::Cam && st.predictor.card.cam.is_none() {
         return Err(ApiError::unprocessable("this model's card has no `cam` section; use explain: occlusion"));
@@ -682,15 +686,7 @@ async fn draft(
     body: Result<Json<DraftBody>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let Path(id) = id?;
-    let body = match body {
-        Ok(Json(b)) => b,
-        Err(JsonRejection::MissingJsonContentType(_))
-            if headers.get(header::CONTENT_LENGTH).is_none_or(|v| v == "0") =>
-        {
-            DraftBody::default()
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let body = optional_json(&headers, body)?;
     let (s, labeler) = (st.store.clone(), st.labeler.clone());
     let report = st
         .heavy(move || -> ApiResult<_> {

@@ -27,8 +27,8 @@ fn review_workflow_upload_predict_draft_edit_sign() {
     assert_eq!(original.body, SAMPLE_DICOM, "the stored file is the upload, byte for byte");
     assert_eq!(original.header("content-type"), Some("application/dicom"));
 
-    // Drafting needs a model run first.
-    let r = s.json("POST", &format!("/api/studies/{id}/draft"), &json!({}));
+    // Drafting needs a model run first (a request without any body takes the defaults).
+    let r = request(s.addr, "POST", &format!("/api/studies/{id}/draft"), &[], b"");
     assert_eq!((r.status, r.error_code().as_str()), (409, "conflict"));
 
     let r = s.json("POST", &format!("/api/studies/{id}/predict"), &json!({"explain": "occlusion"}));
