@@ -521,3 +521,54 @@ fn studies_take_more_images_and_demographics_reach_the_check() {
         .collect();
     assert_eq!(actions, ["study.create", "image.add", "model.run", "report.save", "report.sign"]);
 }
+
+#[test]
+fn garbage_on_every_route_gets_a_4xx_never_a_5xx() {
+    let s = TestServer::start("garbage", |_| {});
+    assert_eq!(s.upload("target", "image/png", &small_png(16, 16)).status, 201);
+    let random_bytes = |seed: u64, n: usize| -> Vec<u8> {
+        (0..n as u64).map(|k| (cxr_core::rng::splitmix64(seed, k) & 0xff) as u8).collect()
+    };
+    let deep = format!("{{\"text\": {}{}}}", "[".repeat(5000), "]".repeat(5000));
+    let bodies: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"{".to_vec(),
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        b"{\"text\": 5, \"base_version\": \"x\"}".to_vec(),
+        b"{\"text\": \"x\", \"base_version\": 99999999999999999999999}".to_vec(),
+        b"{\"refs\": [\"a\"], \"hyps\": [\"b\"], \"metrics\": [5]}".to_vec(),
+        b"{\"explain\": \"everything\", \"image\": -1}".to_vec(),
+        deep.into_bytes(),
+        random_bytes(20261129, 64),
+        random_bytes(20261130, 4096),
+    ];
+    let doc = openapi();
+    let mut n = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            for id in ["1", "-1", "99999999999999999999", "x%00y"] {
+                let concrete = path.replace("{id}", id).replace("{index}", "0").replace("{view}", "..%2F..%2Fetc");
+                for ct in ["application/json", "application/octet-stream", "image/png", "text/plain"] {
+                    for body in &bodies {
+                        let r = request(s.addr, &method.to_uppercase(), &concrete, &[("Content-Type", ct)], body);
+                        assert!(
+                            r.status < 500,
+                            "{method} {concrete} ({ct}, {} bytes) answered {}",
+                            body.len(),
+                            r.status
+                        );
+                        if r.status >= 400 {
+                            r.error_code();
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(n > 3000, "{n} requests");
+    assert_eq!(s.get("/api/health").status, 200);
+    assert_eq!(s.get("/api/audit/verify").json()["intact"], true);
+    assert_eq!(std::fs::read_dir(s.dir.join("tmp")).unwrap().count(), 0);
+}
