@@ -131,3 +131,48 @@ fn demo_serve_opens_the_reading_room_on_the_bundled_study() {
     assert!(stdout.contains(&format!("http://{addr}/#study=1")), "{stdout}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn serve_refuses_other_addresses_without_a_token_and_uses_the_token_file() {
+    let data = std::env::temp_dir().join(format!("cxr-serve-token-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let out = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--bind", "0.0.0.0:0", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("without a token") && err.contains("--token-file"), "{err}");
+    let missing = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--token-file", "/nonexistent/token", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the token file"));
+
+    let token = data.join("token.txt");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(&token, "  correct-horse-battery\n").unwrap();
+    let addr = free_addr();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(["serve", "--quiet", "--bind", &addr.to_string(), "--token-file"])
+        .arg(&token)
+        .arg("--data")
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "cxr serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(request(addr, "GET", "/api/studies", &[], b"").status, 401);
+    let ok = request(addr, "GET", "/api/studies", &[("Authorization", "Bearer correct-horse-battery")], b"");
+    assert_eq!(ok.status, 200, "the file's surrounding white space is not part of the token");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
