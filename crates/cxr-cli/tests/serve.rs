@@ -23,12 +23,17 @@ fn spawn_server(data: &std::path::Path) -> (Child, SocketAddr) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    wait_for(addr, 30, "cxr serve did not start");
+    (child, addr)
+}
+
+/// Waits until something listens on `addr`.
+fn wait_for(addr: SocketAddr, secs: u64, what: &str) {
     let t0 = Instant::now();
     while TcpStream::connect(addr).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "cxr serve did not start");
+        assert!(t0.elapsed() < Duration::from_secs(secs), "{what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    (child, addr)
 }
 
 fn files_in(dir: &std::path::Path) -> usize {
@@ -115,11 +120,7 @@ fn demo_serve_opens_the_reading_room_on_the_bundled_study() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(300), "cxr demo --serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(addr, 300, "cxr demo --serve did not start");
     let studies = request(addr, "GET", "/api/studies", &[], b"").json();
     assert_eq!(studies["studies"][0]["label"], "bundled PA chest CR (pydicom-data RG1)");
     let d = request(addr, "GET", "/api/studies/1", &[], b"").json();
@@ -164,11 +165,7 @@ fn serve_refuses_other_addresses_without_a_token_and_uses_the_token_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "cxr serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(addr, 30, "cxr serve did not start");
     assert_eq!(request(addr, "GET", "/api/studies", &[], b"").status, 401);
     let ok = request(addr, "GET", "/api/studies", &[("Authorization", "Bearer correct-horse-battery")], b"");
     assert_eq!(ok.status, 200, "the file's surrounding white space is not part of the token");
