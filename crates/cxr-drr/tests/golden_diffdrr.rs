@@ -26,6 +26,14 @@ fn pose_of(r: &serde_json::Value) -> Pose {
     Pose { rotation_zxy: v("rot"), translation: v("xyz"), orientation }
 }
 
+/// The reference's projector (DiffDRR's trilinear renders use 500 samples per ray).
+fn renderer_of(r: &serde_json::Value) -> Renderer {
+    match r["renderer"].as_str().unwrap() {
+        "siddon" => Renderer::Siddon,
+        _ => Renderer::Trilinear { samples: 500 },
+    }
+}
+
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs())).fold(0.0, f64::max)
 }
@@ -58,10 +66,7 @@ fn siddon_and_trilinear_match_diffdrr() {
     for (name, r) in m["renders"].as_object().unwrap() {
         let size = r["size"].as_u64().unwrap() as usize;
         let det = Detector::square(size, r["fov_mm"].as_f64().unwrap(), r["sdd"].as_f64().unwrap());
-        let renderer = match r["renderer"].as_str().unwrap() {
-            "siddon" => Renderer::Siddon,
-            _ => Renderer::Trilinear { samples: 500 },
-        };
+        let renderer = renderer_of(r);
         let got = proj.render(&det, &pose_of(r), renderer, None);
         let want = read_npy(&data(r["file"].as_str().unwrap())).unwrap();
         assert_eq!(want.shape, [size, size]);
@@ -123,10 +128,7 @@ fn full_ct_central_pixels_match_diffdrr() {
     for (name, r) in refs["renders"].as_object().unwrap() {
         let size = r["size"].as_u64().unwrap() as usize;
         let det = Detector::square(size, r["fov_mm"].as_f64().unwrap(), r["sdd"].as_f64().unwrap());
-        let renderer = match r["renderer"].as_str().unwrap() {
-            "siddon" => Renderer::Siddon,
-            _ => Renderer::Trilinear { samples: 500 },
-        };
+        let renderer = renderer_of(r);
         let got = proj.render(&det, &pose_of(r), renderer, None);
         let max = r["image_max"].as_f64().unwrap();
         let tol = if renderer == Renderer::Siddon { 1e-4 } else { 1e-3 } * max;

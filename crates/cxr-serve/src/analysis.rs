@@ -29,8 +29,11 @@ pub struct Ingested {
 pub fn ingest(path: &Path, max_pixels: u64) -> Result<Ingested, String> {
     let opts = cxr_io::dicom::ReadOptions { max_pixels, identifiers: false, ..Default::default() };
     let r = cxr_io::radiograph::read_radiograph(path, &opts).map_err(|e| e.to_string())?;
-    // Displaying proves the transforms are usable (a broken window is an error here, not in the viewer).
-    cxr_image::display(&r.stored, &r.transforms, &VoiChoice::Default)?;
+    // The default VOI must be usable (a broken window is an error here, not in the viewer or a model run).
+    let voi = r.transforms.choose_voi(&VoiChoice::Default);
+    if let Some(Voi::Window(win)) = &voi {
+        cxr_image::lut::check_window(win)?;
+    }
     let (w, h) = (r.stored.width, r.stored.height);
     let values = cxr_image::lut::modality(&r.stored, &r.transforms.modality);
     let (vw, vh) =
@@ -47,7 +50,7 @@ pub fn ingest(path: &Path, max_pixels: u64) -> Result<Ingested, String> {
         .iter()
         .flat_map(|&v| (((v - lo) / span * 65535.0).round().clamp(0.0, 65535.0) as u16).to_le_bytes())
         .collect();
-    let (center, width, window_source) = match r.transforms.choose_voi(&VoiChoice::Default) {
+    let (center, width, window_source) = match voi {
         Some(Voi::Window(win)) => (win.center, win.width, "file window"),
         _ => ((lo as f64 + hi as f64) / 2.0, (hi - lo) as f64, "min-max"),
     };

@@ -441,6 +441,21 @@ async fn receive_image(
     Ok((tmp, slot))
 }
 
+/// Sex (female/male, F/M) and age (0–130 years) as a client gives them, for the plausibility rules.
+fn demographics(sex: Option<&str>, age: Option<f64>) -> ApiResult<cxr_report::Demographics> {
+    let sex = match sex {
+        None => None,
+        Some(v) => Some(
+            v.parse::<cxr_report::Sex>()
+                .map_err(|_| ApiError::unprocessable(format!("sex={v:?}: use female or male (F or M)")))?,
+        ),
+    };
+    if age.is_some_and(|a| !(0.0..=130.0).contains(&a)) {
+        return Err(ApiError::unprocessable("age must be 0–130 years"));
+    }
+    Ok(cxr_report::Demographics { age_years: age, sex })
+}
+
 fn import_error(e: crate::ImportError) -> ApiError {
     match e {
         crate::ImportError::NotARadiograph(m) => {
@@ -460,18 +475,12 @@ async fn upload_study(
     let who = actor(&headers)?;
     let label = q.label.unwrap_or_else(|| "unlabelled study".into());
     check_name(&label, "label")?;
-    let sex = match q.sex.as_deref() {
-        None => None,
-        Some(v) => match v.parse::<cxr_report::Sex>() {
-            Ok(cxr_report::Sex::Female) => Some("female".to_string()),
-            Ok(cxr_report::Sex::Male) => Some("male".to_string()),
-            Err(_) => return Err(ApiError::unprocessable(format!("sex={v:?}: use female or male (F or M)"))),
-        },
-    };
-    if q.age.is_some_and(|a| !(0.0..=130.0).contains(&a)) {
-        return Err(ApiError::unprocessable("age must be 0–130 years"));
-    }
-    let study = crate::store::NewStudy { label, sex, age_years: q.age };
+    let demo = demographics(q.sex.as_deref(), q.age)?;
+    let sex = demo.sex.map(|s| match s {
+        cxr_report::Sex::Female => "female".to_string(),
+        cxr_report::Sex::Male => "male".to_string(),
+    });
+    let study = crate::store::NewStudy { label, sex, age_years: demo.age_years };
     let (tmp, _slot) = receive_image(&st, &headers, body).await?;
     let (s, max_pixels) = (st.store.clone(), st.limits.max_pixels);
     let id =
@@ -810,14 +819,7 @@ async fn label(State(st): State<St>, body: Result<Json<TextBody>, JsonRejection>
 async fn check(State(st): State<St>, body: Result<Json<TextBody>, JsonRejection>) -> ApiResult<Json<Value>> {
     let Json(b) = body?;
     let l = st.labeler.clone();
-    let sex = match b.sex.as_deref() {
-        None => None,
-        Some(v) => Some(
-            v.parse::<cxr_report::Sex>()
-                .map_err(|_| ApiError::unprocessable(format!("sex={v:?}: use female or male")))?,
-        ),
-    };
-    let demo = cxr_report::Demographics { age_years: b.age, sex };
+    let demo = demographics(b.sex.as_deref(), b.age)?;
     let flags = st.heavy(move || analysis::check(&l, &b.text, b.findings.as_ref(), &demo)).await?;
     Ok(Json(json!({ "flags": flags })))
 }

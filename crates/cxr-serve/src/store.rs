@@ -321,7 +321,7 @@ impl Store {
     pub fn add_image(&self, study: i64, actor: &str, image: &ImageRecord) -> Result<i64, StoreError> {
         let mut c = self.conn();
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let status = self.status_in(&tx, study)?;
+        let status = status_of(&tx, study)?;
         if status == "signed" {
             return Err(StoreError::Conflict(format!("study {study} is signed; its images cannot change")));
         }
@@ -334,12 +334,6 @@ impl Store {
         append_audit(&tx, actor, "image.add", Some(study), &detail)?;
         tx.commit()?;
         Ok(index)
-    }
-
-    fn status_in(&self, c: &Connection, study: i64) -> Result<String, StoreError> {
-        c.query_row("SELECT status FROM studies WHERE id = ?1", [study], |r| r.get(0))
-            .optional()?
-            .ok_or(StoreError::NoStudy(study))
     }
 
     /// The worklist, newest first.
@@ -655,6 +649,12 @@ fn image_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
         viewer_sha256: r.get(6)?,
         viewer: serde_json::from_str(&viewer).unwrap_or(serde_json::Value::Null),
     })
+}
+
+fn status_of(c: &Connection, study: i64) -> Result<String, StoreError> {
+    c.query_row("SELECT status FROM studies WHERE id = ?1", [study], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NoStudy(study))
 }
 
 fn exists(c: &Connection, study: i64) -> Result<(), StoreError> {

@@ -434,6 +434,12 @@ fn requests_dropped_while_queued_leave_the_queue() {
     );
     assert_eq!(r.status, 202);
     let job = r.json()["url"].as_str().unwrap().to_string();
+    // The job takes the worker from a background task: wait until it has, so B really queues behind it.
+    let t0 = std::time::Instant::now();
+    while s.get(&job).json()["job"]["state"] != "running" {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(30), "the DRR job never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     // B waits in the queue for the worker and is dropped by the timeout while waiting.
     let b = s.json("POST", "/api/label", &json!({"text": "No effusion."}));
     assert_eq!((b.status, b.error_code().as_str()), (503, "timeout"));
