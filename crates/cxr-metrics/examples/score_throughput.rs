@@ -23,7 +23,12 @@ fn main() {
     let n = rows.len() as f64;
     let refs_ptb: Vec<Vec<&str>> = rows.iter().map(|r| vec![r[2].as_str()]).collect();
     let hyps_ptb: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
-    let time = |f: &dyn Fn() -> f64| -> f64 {
+    // ONLY=<metric> times one metric (for profiling); the others report 0.
+    let only = std::env::var("ONLY").ok();
+    let time = |name: &str, f: &dyn Fn() -> f64| -> f64 {
+        if only.as_deref().is_some_and(|o| o != name) {
+            return 0.0;
+        }
         let ts: Vec<f64> = (0..runs)
             .map(|_| {
                 let t = Instant::now();
@@ -37,33 +42,53 @@ fn main() {
     let results = [
         (
             "ptb_tokenize_refs_and_hyps",
-            time(&|| {
+            time("ptb_tokenize_refs_and_hyps", &|| {
                 rows.iter().map(|r| ptb::coco_tokenize(&r[0]).len() + ptb::coco_tokenize(&r[1]).len()).sum::<usize>()
                     as f64
             }),
         ),
-        ("coco_bleu4", time(&|| bleu::corpus_bleu(&hyps_ptb, &refs_ptb).corpus[3])),
-        ("coco_rougeL", time(&|| hyps_ptb.iter().zip(&refs_ptb).map(|(h, r)| rouge::coco_rouge_l(h, r)).sum())),
-        ("coco_ciderD", time(&|| cider::corpus_cider_d(&hyps_ptb, &refs_ptb).1)),
-        ("rouge_score_rougeL_nostem", time(&|| rows.iter().map(|r| rouge::rouge_score_l(&r[1], &r[0], None).f).sum())),
+        ("coco_bleu4", time("coco_bleu4", &|| bleu::corpus_bleu(&hyps_ptb, &refs_ptb).corpus[3])),
+        (
+            "coco_rougeL",
+            time("coco_rougeL", &|| hyps_ptb.iter().zip(&refs_ptb).map(|(h, r)| rouge::coco_rouge_l(h, r)).sum()),
+        ),
+        ("coco_ciderD", time("coco_ciderD", &|| cider::corpus_cider_d(&hyps_ptb, &refs_ptb).1)),
+        (
+            "rouge_score_rougeL_nostem",
+            time("rouge_score_rougeL_nostem", &|| {
+                rows.iter().map(|r| rouge::rouge_score_l(&r[1], &r[0], None).f).sum()
+            }),
+        ),
         (
             "rouge_score_rougeL_stem",
-            time(&|| rows.iter().map(|r| rouge::rouge_score_l(&r[1], &r[0], Some(&stem)).f).sum()),
+            time("rouge_score_rougeL_stem", &|| {
+                rows.iter().map(|r| rouge::rouge_score_l(&r[1], &r[0], Some(&stem)).f).sum()
+            }),
         ),
         (
             "sacrebleu_corpus_bleu",
-            time(&|| {
+            time("sacrebleu_corpus_bleu", &|| {
                 sacrebleu::corpus_bleu(&rows.iter().map(|r| sacrebleu::bleu_stats(&r[1], &[&r[0]])).collect::<Vec<_>>())
             }),
         ),
         (
             "sacrebleu_corpus_chrf",
-            time(&|| {
+            time("sacrebleu_corpus_chrf", &|| {
                 sacrebleu::corpus_chrf(&rows.iter().map(|r| sacrebleu::chrf_stats(&r[1], &[&r[0]])).collect::<Vec<_>>())
             }),
         ),
-        ("sacrebleu_sentence_bleu_all", time(&|| rows.iter().map(|r| sacrebleu::sentence_bleu(&r[1], &[&r[0]])).sum())),
-        ("sacrebleu_sentence_chrf_all", time(&|| rows.iter().map(|r| sacrebleu::sentence_chrf(&r[1], &[&r[0]])).sum())),
+        (
+            "sacrebleu_sentence_bleu_all",
+            time("sacrebleu_sentence_bleu_all", &|| {
+                rows.iter().map(|r| sacrebleu::sentence_bleu(&r[1], &[&r[0]])).sum()
+            }),
+        ),
+        (
+            "sacrebleu_sentence_chrf_all",
+            time("sacrebleu_sentence_chrf_all", &|| {
+                rows.iter().map(|r| sacrebleu::sentence_chrf(&r[1], &[&r[0]])).sum()
+            }),
+        ),
     ];
     let body: Vec<String> = results.iter().map(|(k, v)| format!("  \"{k}\": {v:.1}")).collect();
     println!("{{\n{}\n}}", body.join(",\n"));

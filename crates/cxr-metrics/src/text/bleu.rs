@@ -11,7 +11,7 @@
 //!
 //! On raw white-space tokens (no PTB) the same scorer gives RadEval's `bleu`.
 
-use super::ngram::{clipped_matches, word_runs_into, Runs, Vocab};
+use super::ngram::{for_each_gram, with_scratch, Scratch};
 
 const TINY: f64 = 1e-15;
 const SMALL: f64 = 1e-9;
@@ -58,56 +58,51 @@ impl BleuStats {
 
 /// The statistics of one hypothesis against its references (white-space tokens).
 pub fn segment_stats(hyp: &str, refs: &[&str]) -> BleuStats {
-    let mut vocab = Vocab::with_capacity(64);
-    let h = vocab.ids(hyp.split_whitespace());
-    let rs: Vec<Vec<u32>> = refs.iter().map(|r| vocab.ids(r.split_whitespace())).collect();
-    stats_from_ids(&h, &rs)
-}
-
-/// Reusable buffers for [`stats_with`].
-#[derive(Debug, Default)]
-pub(crate) struct Scratch {
-    keys: Vec<u128>,
-    hyp: Runs,
-    refs: Vec<Runs>,
-}
-
-/// Clipped n-gram counts of interned token sequences (shared with sacrebleu, whose statistics are the same).
-pub(crate) fn stats_from_ids(h: &[u32], rs: &[Vec<u32>]) -> BleuStats {
-    stats_with(h, rs, &mut Scratch::default())
-}
-
-pub(crate) fn stats_with(h: &[u32], rs: &[Vec<u32>], sc: &mut Scratch) -> BleuStats {
-    let mut st = BleuStats { hyp_len: h.len() as f64, ..Default::default() };
-    word_runs_into(h, 4, &mut sc.keys, &mut sc.hyp);
-    sc.refs.resize_with(rs.len(), Vec::new);
-    for (out, r) in sc.refs.iter_mut().zip(rs) {
-        word_runs_into(r, 4, &mut sc.keys, out);
+    let mut tokens: Vec<&str> = hyp.split_whitespace().collect();
+    let hyp_len = tokens.len();
+    let mut ref_lens = Vec::with_capacity(refs.len());
+    for r in refs {
+        let before = tokens.len();
+        tokens.extend(r.split_whitespace());
+        ref_lens.push(tokens.len() - before);
     }
-    let (hr, rrs) = (&sc.hyp, &sc.refs[..rs.len()]);
-    for n in 0..4 {
-        let correct = if rrs.len() == 1 {
-            clipped_matches(&hr[n], &rrs[0][n])
+    stats_of_tokens(&tokens, hyp_len, &ref_lens)
+}
+
+/// Clipped n-gram counts of a hypothesis and its references, given as one token list (the hypothesis's
+/// `hyp_len` tokens, then each reference's `ref_lens[i]`); shared with sacrebleu, whose statistics are the
+/// same on its own tokens.
+pub(crate) fn stats_of_tokens(tokens: &[&str], hyp_len: usize, ref_lens: &[usize]) -> BleuStats {
+    with_scratch(|sc| {
+        let Scratch { words, ids, table, other, .. } = sc;
+        words.ids(tokens, ids);
+        let (h, mut rest) = ids.split_at(hyp_len);
+        // The largest count of each n-gram in any one reference: the clipping limit.
+        table.reset(4 * rest.len());
+        if let [_] = ref_lens {
+            for_each_gram(rest, 4, |_, k| table.add(k));
         } else {
-            // Several references: clip each hypothesis n-gram by its largest count in any reference.
-            hr[n]
-                .iter()
-                .map(|&(k, c)| {
-                    let max_ref = rrs
-                        .iter()
-                        .map(|rr| rr[n].binary_search_by(|x| x.0.cmp(&k)).map_or(0, |i| rr[n][i].1))
-                        .max()
-                        .unwrap_or(0);
-                    u64::from(c.min(max_ref))
-                })
-                .sum()
-        };
-        st.correct[n] = correct as f64;
-        st.guess[n] = h.len().saturating_sub(n) as f64;
-    }
-    // Closest reference length, ties to the shorter.
-    st.ref_len = rs.iter().map(|r| r.len()).min_by_key(|&l| (l.abs_diff(h.len()), l)).unwrap_or(0) as f64;
-    st
+            for &len in ref_lens {
+                let (r, tail) = rest.split_at(len);
+                rest = tail;
+                other.reset(4 * len);
+                for_each_gram(r, 4, |_, k| other.add(k));
+                for (k, c) in other.entries() {
+                    table.raise_to(k, c);
+                }
+            }
+        }
+        let mut correct = [0u32; 4];
+        for_each_gram(h, 4, |n, k| correct[n] += u32::from(table.take(k)));
+        let mut st = BleuStats { hyp_len: hyp_len as f64, ..Default::default() };
+        for n in 0..4 {
+            st.correct[n] = f64::from(correct[n]);
+            st.guess[n] = hyp_len.saturating_sub(n) as f64;
+        }
+        // Closest reference length, ties to the shorter.
+        st.ref_len = ref_lens.iter().copied().min_by_key(|&l| (l.abs_diff(hyp_len), l)).unwrap_or(0) as f64;
+        st
+    })
 }
 
 /// Sentence BLEU-1..4 of every pair and the corpus BLEU-1..4.
@@ -120,24 +115,7 @@ pub struct BleuResult {
 
 /// Scores a corpus: `hyps[i]` against `refs[i]` (one or more references each), white-space tokens.
 pub fn corpus_bleu(hyps: &[&str], refs: &[Vec<&str>]) -> BleuResult {
-    // One vocabulary for the corpus and reused buffers: no allocation per segment once warm.
-    let mut vocab = Vocab::with_capacity(4096);
-    let mut sc = Scratch::default();
-    let (mut h, mut rs): (Vec<u32>, Vec<Vec<u32>>) = (Vec::new(), Vec::new());
-    let stats: Vec<BleuStats> = hyps
-        .iter()
-        .zip(refs)
-        .map(|(hyp, r)| {
-            h.clear();
-            h.extend(hyp.split_whitespace().map(|w| vocab.id(w)));
-            rs.resize_with(r.len(), Vec::new);
-            for (ids, text) in rs.iter_mut().zip(r) {
-                ids.clear();
-                ids.extend(text.split_whitespace().map(|w| vocab.id(w)));
-            }
-            stats_with(&h, &rs[..r.len()], &mut sc)
-        })
-        .collect();
+    let stats: Vec<BleuStats> = hyps.iter().zip(refs).map(|(h, r)| segment_stats(h, r)).collect();
     let per_segment = stats.iter().map(BleuStats::scores).collect();
     let mut total = BleuStats::default();
     for s in &stats {

@@ -8,22 +8,65 @@
 //!   `[^a-z0-9]+` → space, optional NLTK Porter stemming of tokens longer than 3 characters), `β = 1`
 //!   (`F = 2PR/(P+R)`), 0 when either side has no token.
 
+use super::ngram::with_scratch;
 use super::porter::PorterStemmer;
 
-/// Length of the longest common subsequence (O(|a|·|b|) time, O(|b|) memory).
-pub fn lcs_len<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+/// Length of the longest common subsequence of two id sequences whose ids are at most `max_id`, by the
+/// bit-parallel algorithm (Allison & Dix 1986; Hyyrö 2004, "Bit-parallel LCS-length computation
+/// revisited"): one bit per position of `a`, a word-wide add per element of `b`, O(|a|·|b|/64) time.
+pub fn lcs_len_ids(a: &[u32], b: &[u32], max_id: u32, bits: &mut Vec<u64>) -> usize {
     if a.is_empty() || b.is_empty() {
         return 0;
     }
-    let mut prev = vec![0usize; b.len() + 1];
-    let mut cur = vec![0usize; b.len() + 1];
-    for x in a {
-        for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y { prev[j] + 1 } else { cur[j].max(prev[j + 1]) };
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let words = a.len().div_ceil(64);
+    // Rows 0..=max_id: the positions of each id in `a`; then the state vector V (all ones).
+    let rows = (max_id as usize + 1) * words;
+    bits.clear();
+    bits.resize(rows + words, 0);
+    for (i, &x) in a.iter().enumerate() {
+        bits[x as usize * words + i / 64] |= 1 << (i % 64);
     }
-    prev[b.len()]
+    let (masks, v) = bits.split_at_mut(rows);
+    v.fill(!0);
+    if words == 1 {
+        let mut v0 = !0u64;
+        for &y in b {
+            let u = v0 & masks[y as usize];
+            v0 = v0.wrapping_add(u) | (v0 & !u);
+        }
+        return (!v0 & (!0u64 >> (64 - a.len()))).count_ones() as usize;
+    }
+    for &y in b {
+        let m = &masks[y as usize * words..][..words];
+        let mut carry = false;
+        for (vw, &mw) in v.iter_mut().zip(m) {
+            let u = *vw & mw;
+            let (s1, c1) = vw.overflowing_add(u);
+            let (s2, c2) = s1.overflowing_add(u64::from(carry));
+            carry = c1 || c2;
+            *vw = s2 | (*vw & !u);
+        }
+    }
+    let tail = a.len() % 64;
+    v.iter()
+        .enumerate()
+        .map(|(w, &x)| {
+            let valid = if w + 1 == words && tail != 0 { !0u64 >> (64 - tail) } else { !0u64 };
+            (!x & valid).count_ones() as usize
+        })
+        .sum()
+}
+
+/// LCS length of two token lists (exact string equality).
+fn lcs_len_tokens(a: &[&str], b: &[&str]) -> usize {
+    with_scratch(|sc| {
+        let mut tokens = Vec::with_capacity(a.len() + b.len());
+        tokens.extend_from_slice(a);
+        tokens.extend_from_slice(b);
+        sc.words.ids(&tokens, &mut sc.ids);
+        let (x, y) = sc.ids.split_at(a.len());
+        lcs_len_ids(x, y, tokens.len() as u32, &mut sc.bits)
+    })
 }
 
 /// pycocoevalcap's β.
@@ -35,7 +78,7 @@ pub fn coco_rouge_l(hyp: &str, refs: &[&str]) -> f64 {
     let (mut p_max, mut r_max) = (0.0f64, 0.0f64);
     for r in refs {
         let r: Vec<&str> = r.split(' ').collect();
-        let l = lcs_len(&r, &h) as f64;
+        let l = lcs_len_tokens(&r, &h) as f64;
         p_max = p_max.max(l / h.len() as f64);
         r_max = r_max.max(l / r.len() as f64);
     }
@@ -75,7 +118,9 @@ pub fn rouge_score_l_tokens(hyp: &[String], reference: &[String]) -> Prf {
     if hyp.is_empty() || reference.is_empty() {
         return Prf::default();
     }
-    let l = lcs_len(reference, hyp) as f64;
+    let reference: Vec<&str> = reference.iter().map(String::as_str).collect();
+    let hyp_tokens: Vec<&str> = hyp.iter().map(String::as_str).collect();
+    let l = lcs_len_tokens(&reference, &hyp_tokens) as f64;
     let precision = l / hyp.len() as f64;
     let recall = l / reference.len() as f64;
     let f = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
@@ -91,10 +136,42 @@ pub fn rouge_score_l(hyp: &str, reference: &str, stemmer: Option<&PorterStemmer>
 mod tests {
     use super::*;
 
+    /// The textbook dynamic programme, to check the bit-parallel one against.
+    fn lcs_len_dp(a: &[u32], b: &[u32]) -> usize {
+        let mut prev = vec![0usize; b.len() + 1];
+        for x in a {
+            let mut cur = vec![0usize; b.len() + 1];
+            for (j, y) in b.iter().enumerate() {
+                cur[j + 1] = if x == y { prev[j] + 1 } else { cur[j].max(prev[j + 1]) };
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
     #[test]
     fn lcs() {
-        assert_eq!(lcs_len(&[1, 2, 3, 4], &[2, 4, 3]), 2);
-        assert_eq!(lcs_len::<u8>(&[], &[1]), 0);
+        let mut bits = Vec::new();
+        assert_eq!(lcs_len_ids(&[1, 2, 3, 4], &[2, 4, 3], 4, &mut bits), 2);
+        assert_eq!(lcs_len_ids(&[], &[1], 1, &mut bits), 0);
+        assert_eq!(lcs_len_tokens(&["a", "b", "c"], &["c", "a", "c"]), 2);
+        // Random sequences of every length around the 64-bit word boundaries, small alphabets.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |m: u32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % u64::from(m)) as u32 + 1
+        };
+        for len_a in [1, 2, 63, 64, 65, 127, 128, 129, 200] {
+            for len_b in [1, 5, 64, 130] {
+                for alphabet in [2, 4, 20] {
+                    let a: Vec<u32> = (0..len_a).map(|_| next(alphabet)).collect();
+                    let b: Vec<u32> = (0..len_b).map(|_| next(alphabet)).collect();
+                    assert_eq!(lcs_len_ids(&a, &b, alphabet, &mut bits), lcs_len_dp(&a, &b), "{len_a}x{len_b}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! hypothesis and the reference have n-grams, `F = (1+β²)·P·R/(β²·P + R)·100` with β = 2. Corpus scores
 //! come from summed statistics.
 
-use super::bleu::stats_from_ids;
-use super::ngram::{char_key, Vocab};
+use super::bleu::stats_of_tokens;
+use super::ngram::char_key;
 use cxr_core::hash::FxHashMap;
 
 fn is_py_whitespace(c: char) -> bool {
@@ -96,10 +96,17 @@ impl std::ops::AddAssign for SacreBleuStats {
 pub fn bleu_stats(hyp: &str, refs: &[&str]) -> SacreBleuStats {
     let h = tokenize_13a(hyp);
     let rs: Vec<String> = refs.iter().map(|r| tokenize_13a(r)).collect();
-    let mut vocab = Vocab::with_capacity(64);
-    let hi = vocab.ids(h.split(' ').filter(|t| !t.is_empty()));
-    let ri: Vec<Vec<u32>> = rs.iter().map(|r| vocab.ids(r.split(' ').filter(|t| !t.is_empty()))).collect();
-    let b = stats_from_ids(&hi, &ri);
+    let mut tokens: Vec<&str> = h.split(' ').filter(|t| !t.is_empty()).collect();
+    let hyp_len = tokens.len();
+    let ref_lens: Vec<usize> = rs
+        .iter()
+        .map(|r| {
+            let before = tokens.len();
+            tokens.extend(r.split(' ').filter(|t| !t.is_empty()));
+            tokens.len() - before
+        })
+        .collect();
+    let b = stats_of_tokens(&tokens, hyp_len, &ref_lens);
     SacreBleuStats {
         sys_len: b.hyp_len as u64,
         ref_len: b.ref_len as u64,
