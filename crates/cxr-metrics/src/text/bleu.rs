@@ -1,7 +1,7 @@
 //! COCO BLEU-1..4, as pycocoevalcap 1.2 computes it (`bleu/bleu_scorer.py`, `Bleu(4)`, option `'closest'`).
 //!
 //! Written from the definition (the scorer's header forbids redistribution of its code):
-//! tokens are the PTB-tokenized text split on white space; per segment, for k = 1..4,
+//! tokens are the PTB-tokenized text split on white space (Python's `str.split()`); per segment, for k = 1..4,
 //! `correct_k = Σ_g min(count_hyp(g), max_ref count_ref(g))` and `guess_k = max(0, len_hyp − k + 1)`; the
 //! effective reference length is the reference length closest to the hypothesis length (ties: the shorter).
 //! `BLEU_n = Π_{k≤n} ((correct_k + 1e-15) / (guess_k + 1e-9))^(1/n) · BP`, with
@@ -11,7 +11,7 @@
 //!
 //! On raw white-space tokens (no PTB) the same scorer gives RadEval's `bleu`.
 
-use super::ngram::{for_each_gram, with_scratch, Scratch};
+use super::ngram::{split_py, with_scratch, GramKey, GramTable};
 
 const TINY: f64 = 1e-15;
 const SMALL: f64 = 1e-9;
@@ -58,12 +58,15 @@ impl BleuStats {
 
 /// The statistics of one hypothesis against its references (white-space tokens).
 pub fn segment_stats(hyp: &str, refs: &[&str]) -> BleuStats {
-    let mut tokens: Vec<&str> = hyp.split_whitespace().collect();
+    // A token takes at least two bytes with its separator: never reallocate.
+    let bytes = hyp.len() + refs.iter().map(|r| r.len()).sum::<usize>();
+    let mut tokens: Vec<&str> = Vec::with_capacity(bytes / 2 + refs.len() + 1);
+    split_py(hyp, &mut tokens);
     let hyp_len = tokens.len();
     let mut ref_lens = Vec::with_capacity(refs.len());
     for r in refs {
         let before = tokens.len();
-        tokens.extend(r.split_whitespace());
+        split_py(r, &mut tokens);
         ref_lens.push(tokens.len() - before);
     }
     stats_of_tokens(&tokens, hyp_len, &ref_lens)
@@ -74,26 +77,12 @@ pub fn segment_stats(hyp: &str, refs: &[&str]) -> BleuStats {
 /// same on its own tokens.
 pub(crate) fn stats_of_tokens(tokens: &[&str], hyp_len: usize, ref_lens: &[usize]) -> BleuStats {
     with_scratch(|sc| {
-        let Scratch { words, ids, table, other, .. } = sc;
-        words.ids(tokens, ids);
-        let (h, mut rest) = ids.split_at(hyp_len);
-        // The largest count of each n-gram in any one reference: the clipping limit.
-        table.reset(4 * rest.len());
-        if let [_] = ref_lens {
-            for_each_gram(rest, 4, |_, k| table.add(k));
+        let distinct = sc.words.ids(tokens, &mut sc.ids);
+        let correct = if distinct < 1 << <u64 as GramKey>::ID_BITS {
+            clipped_matches(&sc.ids, hyp_len, ref_lens, distinct, &mut sc.tables16, &mut sc.marks)
         } else {
-            for &len in ref_lens {
-                let (r, tail) = rest.split_at(len);
-                rest = tail;
-                other.reset(4 * len);
-                for_each_gram(r, 4, |_, k| other.add(k));
-                for (k, c) in other.entries() {
-                    table.raise_to(k, c);
-                }
-            }
-        }
-        let mut correct = [0u32; 4];
-        for_each_gram(h, 4, |n, k| correct[n] += u32::from(table.take(k)));
+            clipped_matches(&sc.ids, hyp_len, ref_lens, distinct, &mut sc.tables32, &mut sc.marks)
+        };
         let mut st = BleuStats { hyp_len: hyp_len as f64, ..Default::default() };
         for n in 0..4 {
             st.correct[n] = f64::from(correct[n]);
@@ -103,6 +92,63 @@ pub(crate) fn stats_of_tokens(tokens: &[&str], hyp_len: usize, ref_lens: &[usize
         st.ref_len = ref_lens.iter().copied().min_by_key(|&l| (l.abs_diff(hyp_len), l)).unwrap_or(0) as f64;
         st
     })
+}
+
+/// Per order, `Σ_g min(count_hyp(g), max_ref count_ref(g))` over the word ids of a pair.
+///
+/// Only n-grams that can match are counted: a reference n-gram is stored only if all its words occur in
+/// the hypothesis, and a hypothesis n-gram is extended only while its prefix occurs in some reference.
+fn clipped_matches<K: GramKey>(
+    ids: &[u32],
+    hyp_len: usize,
+    ref_lens: &[usize],
+    distinct: u32,
+    [table, other]: &mut [GramTable<K>; 2],
+    in_hyp: &mut Vec<bool>,
+) -> [u32; 4] {
+    let (h, mut rest) = ids.split_at(hyp_len);
+    in_hyp.clear();
+    in_hyp.resize(distinct as usize + 1, false);
+    for &id in h {
+        in_hyp[id as usize] = true;
+    }
+    // The n-grams of `r` made of hypothesis words only.
+    let grams_of = |r: &[u32], t: &mut GramTable<K>| {
+        for i in 0..r.len() {
+            let mut k = K::default();
+            for &id in r[i..r.len().min(i + 4)].iter().take_while(|&&id| in_hyp[id as usize]) {
+                k = k.push(id);
+                t.add(k);
+            }
+        }
+    };
+    // The largest count of each n-gram in any one reference: the clipping limit.
+    table.reset(4 * rest.len());
+    if let [_] = ref_lens {
+        grams_of(rest, table);
+    } else {
+        for &len in ref_lens {
+            let (r, tail) = rest.split_at(len);
+            rest = tail;
+            other.reset(4 * len);
+            grams_of(r, other);
+            for (k, c) in other.entries() {
+                table.raise_to(k, c);
+            }
+        }
+    }
+    let mut correct = [0u32; 4];
+    for i in 0..h.len() {
+        let mut k = K::default();
+        for (n, &id) in h[i..h.len().min(i + 4)].iter().enumerate() {
+            k = k.push(id);
+            match table.take_or_absent(k) {
+                None => break,
+                Some(hit) => correct[n] += u32::from(hit),
+            }
+        }
+    }
+    correct
 }
 
 /// Sentence BLEU-1..4 of every pair and the corpus BLEU-1..4.
@@ -153,6 +199,61 @@ mod tests {
         assert_eq!(segment_stats("a b c d", &["a b c d e", "a b c"]).ref_len, 3.0);
         // Clipping: "the the the" vs "the cat" has one correct unigram.
         assert_eq!(segment_stats("the the the", &["the cat"]).correct[0], 1.0);
+    }
+
+    /// Clipped counts by the definition: n-gram multisets in hash maps.
+    fn naive_correct(hyp: &str, refs: &[&str]) -> [f64; 4] {
+        use std::collections::HashMap;
+        fn grams(t: &str, n: usize) -> HashMap<Vec<&str>, usize> {
+            let w: Vec<&str> = t.split_whitespace().collect();
+            let mut m: HashMap<Vec<&str>, usize> = HashMap::new();
+            for g in w.windows(n) {
+                *m.entry(g.to_vec()).or_default() += 1;
+            }
+            m
+        }
+        let mut out = [0.0; 4];
+        for n in 1..=4 {
+            let rs: Vec<_> = refs.iter().map(|r| grams(r, n)).collect();
+            for (g, c) in grams(hyp, n) {
+                let max_ref = rs.iter().map(|m| m.get(&g).copied().unwrap_or(0)).max().unwrap_or(0);
+                out[n - 1] += c.min(max_ref) as f64;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn clipped_counts_match_the_definition() {
+        // Random texts over small vocabularies (many repeats), one to three references.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let mut text =
+            |len: u64, vocab: u64| (0..len).map(|_| format!("w{}", next(vocab))).collect::<Vec<_>>().join(" ");
+        for case in 0..300 {
+            let vocab = [3, 6, 40][case % 3];
+            let hyp = text(case as u64 % 25, vocab);
+            let refs: Vec<String> = (0..1 + case % 3).map(|i| text((case as u64 * 7 + i as u64) % 30, vocab)).collect();
+            let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+            assert_eq!(segment_stats(&hyp, &refs).correct, naive_correct(&hyp, &refs), "{hyp:?} vs {refs:?}");
+        }
+    }
+
+    #[test]
+    fn pairs_beyond_16_bit_ids_count_the_same() {
+        // 70,000 distinct words take the 32-bit key path; the counts must be those of the small path.
+        let words: Vec<String> = (0..70_000).map(|i| format!("w{i}")).collect();
+        let reference = words.join(" ");
+        let hyp = format!("{} w1 w2 w3 x", words[..10].join(" "));
+        let big = segment_stats(&hyp, &[&reference]);
+        let small = segment_stats(&hyp, &[&words[..10].join(" ")]);
+        assert_eq!(big.correct, [10.0, 9.0, 8.0, 7.0]);
+        assert_eq!(big.correct, small.correct);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! Consequences users trip over: a corpus of one item always scores 0 (ln 1 = 0), and an item's score
 //! depends on the whole corpus it is scored in.
 
-use super::ngram::{KeyIds, WordIds};
+use super::ngram::{split_py, KeyIds, WordIds};
 
 /// σ of the Gaussian length penalty.
 pub const SIGMA: f64 = 6.0;
@@ -26,6 +26,7 @@ struct GramIds<'a> {
     words: WordIds<'a>,
     grams: KeyIds,
     next: u32,
+    tokens: Vec<&'a str>,
 }
 
 /// The n-gram ids of one text, order by order (`ids[start[n]..start[n+1]]` are order n+1, by position).
@@ -36,8 +37,10 @@ struct TextGrams {
 
 impl<'a> GramIds<'a> {
     fn text(&mut self, text: &'a str) -> TextGrams {
-        let mut ids: Vec<u32> = Vec::with_capacity(text.len());
-        for w in text.split_whitespace() {
+        self.tokens.clear();
+        split_py(text, &mut self.tokens);
+        let mut ids: Vec<u32> = Vec::with_capacity(4 * self.tokens.len());
+        for &w in &self.tokens {
             ids.push(self.words.id(w, &mut self.next));
         }
         let len = ids.len();

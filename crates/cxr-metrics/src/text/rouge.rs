@@ -8,7 +8,7 @@
 //!   `[^a-z0-9]+` → space, optional NLTK Porter stemming of tokens longer than 3 characters), `β = 1`
 //!   (`F = 2PR/(P+R)`), 0 when either side has no token.
 
-use super::ngram::with_scratch;
+use super::ngram::{split_space, with_scratch};
 use super::porter::PorterStemmer;
 
 /// Length of the longest common subsequence of two id sequences whose ids are at most `max_id`, by the
@@ -57,15 +57,12 @@ pub fn lcs_len_ids(a: &[u32], b: &[u32], max_id: u32, bits: &mut Vec<u64>) -> us
         .sum()
 }
 
-/// LCS length of two token lists (exact string equality).
-fn lcs_len_tokens(a: &[&str], b: &[&str]) -> usize {
+/// LCS length of the token lists `tokens[..a_len]` and `tokens[a_len..]` (exact string equality).
+fn lcs_len_tokens(tokens: &[&str], a_len: usize) -> usize {
     with_scratch(|sc| {
-        let mut tokens = Vec::with_capacity(a.len() + b.len());
-        tokens.extend_from_slice(a);
-        tokens.extend_from_slice(b);
-        sc.words.ids(&tokens, &mut sc.ids);
-        let (x, y) = sc.ids.split_at(a.len());
-        lcs_len_ids(x, y, tokens.len() as u32, &mut sc.bits)
+        let distinct = sc.words.ids(tokens, &mut sc.ids);
+        let (x, y) = sc.ids.split_at(a_len);
+        lcs_len_ids(x, y, distinct, &mut sc.bits)
     })
 }
 
@@ -74,13 +71,17 @@ pub const COCO_BETA: f64 = 1.2;
 
 /// pycocoevalcap ROUGE-L of one PTB-tokenized hypothesis against its PTB-tokenized references.
 pub fn coco_rouge_l(hyp: &str, refs: &[&str]) -> f64 {
-    let h: Vec<&str> = hyp.split(' ').collect();
     let (mut p_max, mut r_max) = (0.0f64, 0.0f64);
+    let mut tokens: Vec<&str> = Vec::new();
     for r in refs {
-        let r: Vec<&str> = r.split(' ').collect();
-        let l = lcs_len_tokens(&r, &h) as f64;
-        p_max = p_max.max(l / h.len() as f64);
-        r_max = r_max.max(l / r.len() as f64);
+        tokens.clear();
+        split_space(r, &mut tokens);
+        let r_len = tokens.len();
+        split_space(hyp, &mut tokens);
+        let h_len = tokens.len() - r_len;
+        let l = lcs_len_tokens(&tokens, r_len) as f64;
+        p_max = p_max.max(l / h_len as f64);
+        r_max = r_max.max(l / r_len as f64);
     }
     if p_max != 0.0 && r_max != 0.0 {
         let b2 = COCO_BETA * COCO_BETA;
@@ -118,9 +119,8 @@ pub fn rouge_score_l_tokens(hyp: &[String], reference: &[String]) -> Prf {
     if hyp.is_empty() || reference.is_empty() {
         return Prf::default();
     }
-    let reference: Vec<&str> = reference.iter().map(String::as_str).collect();
-    let hyp_tokens: Vec<&str> = hyp.iter().map(String::as_str).collect();
-    let l = lcs_len_tokens(&reference, &hyp_tokens) as f64;
+    let tokens: Vec<&str> = reference.iter().chain(hyp).map(String::as_str).collect();
+    let l = lcs_len_tokens(&tokens, reference.len()) as f64;
     let precision = l / hyp.len() as f64;
     let recall = l / reference.len() as f64;
     let f = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
@@ -154,7 +154,7 @@ mod tests {
         let mut bits = Vec::new();
         assert_eq!(lcs_len_ids(&[1, 2, 3, 4], &[2, 4, 3], 4, &mut bits), 2);
         assert_eq!(lcs_len_ids(&[], &[1], 1, &mut bits), 0);
-        assert_eq!(lcs_len_tokens(&["a", "b", "c"], &["c", "a", "c"]), 2);
+        assert_eq!(lcs_len_tokens(&["a", "b", "c", "c", "a", "c"], 3), 2);
         // Random sequences of every length around the 64-bit word boundaries, small alphabets.
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut next = |m: u32| {

@@ -13,12 +13,8 @@
 //! come from summed statistics.
 
 use super::bleu::stats_of_tokens;
-use super::ngram::char_key;
+use super::ngram::{char_key, is_py_whitespace};
 use cxr_core::hash::FxHashMap;
-
-fn is_py_whitespace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
 
 /// Regex 1 of 13a: `[{-~[-` -&(-+:-@/]` gets spaces around it.
 fn is_13a_symbol(c: char) -> bool {
