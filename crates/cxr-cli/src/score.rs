@@ -35,6 +35,13 @@ pub struct ScoreArgs {
     /// data/paraphrase-en.gz), the jar, or the jar unpacked. Nothing is downloaded.
     #[arg(long, value_name = "PATH")]
     pub meteor_data: Option<PathBuf>,
+    /// Where METEOR's paraphrase index is kept (built on first use from the 61 MB table, then read in
+    /// milliseconds): default $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr.
+    #[arg(long, value_name = "DIR")]
+    pub meteor_cache: Option<PathBuf>,
+    /// Read METEOR's whole paraphrase table on every run instead of keeping an index.
+    #[arg(long, conflicts_with = "meteor_cache")]
+    pub no_meteor_cache: bool,
     /// Write per-pair scores to this CSV (atomically).
     #[arg(long)]
     pub per_pair: Option<PathBuf>,
@@ -217,6 +224,19 @@ fn per_pair_csv(ids: &[String], systems: &[(&str, &SystemStats)], refs_words: &[
     w.into_inner().context("cannot finish the per-pair CSV")
 }
 
+/// The folder for METEOR's paraphrase index (`None`: no index).
+fn meteor_cache_dir(a: &ScoreArgs) -> Option<PathBuf> {
+    if a.no_meteor_cache {
+        return None;
+    }
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    a.meteor_cache
+        .clone()
+        .or_else(|| env("CXR_CACHE_DIR"))
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("cxr")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("cxr")))
+}
+
 pub fn run(a: ScoreArgs) -> Result<()> {
     if a.hyps.len() > 2 {
         bail!("--hyps was given {} times: give one file, or two to compare systems", a.hyps.len());
@@ -277,8 +297,17 @@ pub fn run(a: ScoreArgs) -> Result<()> {
                 .collect()
         });
         let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let meteor = Meteor::load_for(path, &text_refs)
-            .with_context(|| format!("cannot load METEOR resources from {}", path.display()))?;
+        let context = || format!("cannot load METEOR resources from {}", path.display());
+        let meteor = match meteor_cache_dir(&a) {
+            Some(dir) => {
+                let (m, note) = Meteor::load_for_cached(path, &text_refs, &dir).with_context(context)?;
+                if !a.quiet {
+                    eprintln!("{note}");
+                }
+                m
+            }
+            None => Meteor::load_for(path, &text_refs).with_context(context)?,
+        };
         scorer = scorer.with_meteor(meteor);
     }
     let ref_texts: Vec<&str> = refs.texts.iter().map(String::as_str).collect();

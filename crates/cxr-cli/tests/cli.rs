@@ -259,10 +259,17 @@ fn score_meteor_with_resources_and_without() {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../cxr-metrics/tests/data/meteor/resources");
     let pp = d.join("pairs.csv");
     let args = ["score", "--refs", rp.to_str().unwrap(), "--hyps", hp.to_str().unwrap(), "--bootstrap", "0"];
+    let cache = d.join("cache");
     let mut with = args.to_vec();
     with.extend(["--metrics", "meteor", "--meteor-data", data, "--json", "--per-pair", pp.to_str().unwrap()]);
+    with.extend(["--meteor-cache", cache.to_str().unwrap()]);
     let o = cxr(&with, None);
     assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("index built once"), "{}", text(&o.stderr));
+    // The second run reads the index; the values are the same (and are checked against the jar below).
+    let again = cxr(&with, None);
+    assert!(text(&again.stderr).contains("read through the index"), "{}", text(&again.stderr));
+    assert_eq!(again.stdout, o.stdout);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["meteor"]["modules"], serde_json::json!(["exact", "stem", "synonym", "paraphrase"]));
     let corpus = v["systems"][0]["values"]["meteor"].as_f64().unwrap();

@@ -1,7 +1,7 @@
 //! METEOR on the 3,425 golden pairs with the full resources: load and scoring times, and the pairs that differ
 //! from the jar's per-pair values (used for BENCHMARKS.md).
 //!
-//!     REPS=5 cargo run --release -p cxr-metrics --example meteor_check -- <pycocoevalcap>/meteor \
+//!     [CACHE=<dir>] REPS=5 cargo run --release -p cxr-metrics --example meteor_check -- <pycocoevalcap>/meteor \
 //!         crates/cxr-metrics/tests/data/pairs_tokenized.csv.gz crates/cxr-metrics/tests/data/per_pair_scores.csv.gz
 use cxr_metrics::text::meteor::{Meteor, MeteorStats};
 use std::io::Read;
@@ -23,7 +23,13 @@ fn main() {
     let want: Vec<f64> = rd.records().map(|r| r.unwrap()[7].parse().unwrap()).collect();
     let t = std::time::Instant::now();
     let texts: Vec<&str> = rows.iter().flat_map(|(h, r)| [h.as_str(), r.as_str()]).collect();
-    let m = Meteor::load_for(std::path::Path::new(&args[1]), &texts).unwrap();
+    // CACHE=<dir>: read the paraphrase table through its index (built there on first use).
+    let m = match std::env::var_os("CACHE") {
+        Some(dir) => {
+            Meteor::load_for_cached(std::path::Path::new(&args[1]), &texts, std::path::Path::new(&dir)).unwrap().0
+        }
+        None => Meteor::load_for(std::path::Path::new(&args[1]), &texts).unwrap(),
+    };
     eprintln!("load {:?}", t.elapsed());
     let reps: usize = std::env::var("REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
     let mut best = f64::MAX;

@@ -77,6 +77,50 @@ fn filtering_the_paraphrase_table_to_the_texts_changes_nothing() {
 }
 
 #[test]
+fn the_paraphrase_index_gives_the_same_table_and_scores() {
+    let g = golden();
+    let texts: Vec<String> =
+        g.cases.iter().flat_map(|c| std::iter::once(wrapper_hyp(&c.hyp)).chain(c.refs.iter().cloned())).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let cache = std::env::temp_dir().join(format!("cxr-meteor-index-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let direct = Meteor::load_for(Path::new(RESOURCES), &texts).unwrap();
+    let (built, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
+    assert!(note.contains("built once"), "{note}");
+    let (read, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
+    assert!(note.contains("read through the index"), "{note}");
+    let len = |m: &Meteor| m.resources.paraphrases.as_ref().unwrap().len();
+    assert_eq!(len(&built), len(&direct));
+    assert_eq!(len(&read), len(&direct));
+    check(&read, &g);
+    // Same phrases found, in the same order, at every position of every text.
+    let (a, b) = (direct.resources.paraphrases.as_ref().unwrap(), read.resources.paraphrases.as_ref().unwrap());
+    for t in &texts {
+        let toks = direct.tokens(t);
+        let ia: Vec<Option<u32>> = toks.iter().map(|w| a.id(w)).collect();
+        let ib: Vec<Option<u32>> = toks.iter().map(|w| b.id(w)).collect();
+        for start in 0..toks.len() {
+            assert_eq!(a.phrases_at(&ia, start).len(), b.phrases_at(&ib, start).len(), "{t:?} at {start}");
+        }
+    }
+    // A damaged index is rebuilt, not trusted (and never panics).
+    let idx = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+    let bytes = std::fs::read(&idx).unwrap();
+    std::fs::write(&idx, &bytes[..bytes.len() / 2]).unwrap();
+    let (again, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
+    assert!(note.contains("damaged") && note.contains("rebuilt"), "{note}");
+    assert_eq!(len(&again), len(&direct));
+    std::fs::write(&idx, b"CXRMPX01 garbage").unwrap();
+    assert!(Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap().1.contains("rebuilt"));
+    // An unwritable cache falls back to the table itself.
+    let (fallback, note) =
+        Meteor::load_for_cached(Path::new(RESOURCES), &texts, Path::new("/proc/no-such-dir")).unwrap();
+    assert!(note.contains("unavailable"), "{note}");
+    assert_eq!(len(&fallback), len(&direct));
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
 fn agrees_with_the_reference_per_pair_file() {
     // The first 200 golden cases are pairs 0..200 of per_pair_scores.csv.gz (made by another run of the jar).
     let mut raw = Vec::new();

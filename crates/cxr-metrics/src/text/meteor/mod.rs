@@ -28,6 +28,7 @@
 //! [`MeteorResources::modules`] says which modules could run.
 
 mod align;
+pub mod index;
 mod normalize;
 mod resources;
 
@@ -176,11 +177,62 @@ impl Meteor {
     pub fn load_for(path: &std::path::Path, texts: &[&str]) -> Result<Meteor, MeteorError> {
         let (resources, para_path) = MeteorResources::load_without_paraphrases(path)?;
         let mut m = Meteor::new(resources);
-        let vocabulary: cxr_core::hash::FxHashSet<String> = texts.iter().flat_map(|t| m.tokens(t)).collect();
+        let vocabulary = m.vocabulary(texts);
         let keep = |w: &str| vocabulary.contains(w);
         m.resources.read_paraphrases(&para_path, Some(&keep))?;
         m.resources.cache_words(vocabulary.iter().map(String::as_str));
         Ok(m)
+    }
+
+    /// As [`Meteor::load_for`], reading the paraphrase table through an index kept in `cache_dir`
+    /// ([`index`]): built on first use (about as long as one uncached load), then a few milliseconds. The
+    /// second value says what happened, for the user; an index that cannot be written or read falls back to
+    /// the table itself, with the reason.
+    pub fn load_for_cached(
+        path: &std::path::Path,
+        texts: &[&str],
+        cache_dir: &std::path::Path,
+    ) -> Result<(Meteor, String), MeteorError> {
+        let (resources, para_path) = MeteorResources::load_without_paraphrases(path)?;
+        let mut m = Meteor::new(resources);
+        let vocabulary = m.vocabulary(texts);
+        let words: Vec<&str> = vocabulary.iter().map(String::as_str).collect();
+        let idx = index::index_path(&para_path, cache_dir)?;
+        let mut note = format!("METEOR paraphrases read through the index {}", idx.display());
+        let mut table = if idx.is_file() { index::load(&idx, &para_path, &words) } else { Ok(None) };
+        if !matches!(table, Ok(Some(_))) {
+            note = match &table {
+                Err(e) => format!("{e}; rebuilt it"),
+                Ok(_) => format!(
+                    "METEOR paraphrase index built once at {} (later runs read it in milliseconds)",
+                    idx.display()
+                ),
+            };
+            table = index::build(&para_path, &idx).and_then(|()| index::load(&idx, &para_path, &words));
+        }
+        match table {
+            Ok(Some(t)) => {
+                m.resources.paraphrases = Some(t);
+                m.resources.sources.push(para_path.display().to_string());
+            }
+            Ok(None) | Err(_) => {
+                let why = match table {
+                    Err(e) => e.to_string(),
+                    _ => "the table changed while indexing".into(),
+                };
+                note = format!("METEOR paraphrase index unavailable ({why}); read the table itself");
+                let keep = |w: &str| vocabulary.contains(w);
+                m.resources.read_paraphrases(&para_path, Some(&keep))?;
+            }
+        }
+        m.resources.cache_words(vocabulary.iter().map(String::as_str));
+        Ok((m, note))
+    }
+
+    /// The distinct tokens of `texts` (in parallel).
+    fn vocabulary(&self, texts: &[&str]) -> cxr_core::hash::FxHashSet<String> {
+        use rayon::prelude::*;
+        texts.par_iter().flat_map_iter(|t| self.tokens(t)).collect()
     }
 
     /// The tokens METEOR scores: `-norm` normalisation, then lower-casing.

@@ -114,10 +114,10 @@ impl SynonymDictionary {
     }
 }
 
-#[derive(Debug, Default)]
-struct State {
-    next: FxHashMap<u32, u32>,
-    emit: Vec<u32>,
+/// The trie's edge key: (state, word), scrambled by a bijection (odd multiply, rotate) because FxHash's
+/// bucket bits are the key's low bits, which would otherwise be the word alone and cluster the map.
+fn edge(state: usize, word: u32) -> u64 {
+    (((state as u64) << 32) | u64::from(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(32)
 }
 
 /// The paraphrase table as the jar's transducer: a trie over reference phrases whose nodes list the
@@ -125,23 +125,33 @@ struct State {
 #[derive(Debug)]
 pub struct ParaphraseTable {
     vocab: FxHashMap<String, u32>,
-    states: Vec<State>,
+    /// (state, word) → next state; one map for the whole trie (no allocation per state).
+    edges: FxHashMap<u64, u32>,
+    /// Per state: the paraphrases of the phrase ending there.
+    emit: Vec<Vec<u32>>,
     paraphrases: Vec<Vec<u32>>,
 }
 
 impl ParaphraseTable {
-    /// Reads the table (triples of lines: probability, phrase, paraphrase). With `keep`, only entries whose
-    /// words all pass are stored — exact when `keep` admits every word that will be scored, because a
-    /// phrase with any other word can never match.
-    pub fn read(mut input: impl BufRead, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
-        let mut t =
-            ParaphraseTable { vocab: FxHashMap::default(), states: vec![State::default()], paraphrases: Vec::new() };
+    /// An empty table.
+    pub fn empty() -> Self {
+        ParaphraseTable {
+            vocab: FxHashMap::default(),
+            edges: FxHashMap::default(),
+            emit: vec![Vec::new()],
+            paraphrases: Vec::new(),
+        }
+    }
+
+    /// Calls `f(phrase, paraphrase)` for each entry of a table (triples of lines: probability, phrase,
+    /// paraphrase), in file order.
+    pub fn for_each_entry(mut input: impl BufRead, mut f: impl FnMut(&str, &str)) -> std::io::Result<()> {
         let (mut prob, mut phrase, mut para) = (Vec::new(), Vec::new(), Vec::new());
         let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
         loop {
             prob.clear();
             if input.read_until(b'\n', &mut prob)? == 0 {
-                break;
+                return Ok(());
             }
             phrase.clear();
             para.clear();
@@ -149,26 +159,48 @@ impl ParaphraseTable {
             input.read_until(b'\n', &mut para)?;
             let phrase = std::str::from_utf8(&phrase).map_err(|_| bad("a phrase is not UTF-8"))?;
             let para = std::str::from_utf8(&para).map_err(|_| bad("a paraphrase is not UTF-8"))?;
+            f(phrase, para);
+        }
+    }
+
+    /// Adds an entry (after those already added: the order of a phrase's paraphrases is the file order).
+    pub fn push(&mut self, phrase: &[&str], para: &[&str]) {
+        let from: Vec<u32> = phrase.iter().map(|w| self.intern(w)).collect();
+        let to: Vec<u32> = para.iter().map(|w| self.intern(w)).collect();
+        self.push_ids(&from, to);
+    }
+
+    /// As [`ParaphraseTable::push`], with words already given ids by [`ParaphraseTable::intern`].
+    pub(crate) fn push_ids(&mut self, from: &[u32], to: Vec<u32>) {
+        let index = self.paraphrases.len() as u32;
+        self.paraphrases.push(to);
+        let mut s = 0usize;
+        for &w in from {
+            let n = self.emit.len() as u32;
+            let next = *self.edges.entry(edge(s, w)).or_insert(n);
+            if next == n {
+                self.emit.push(Vec::new());
+            }
+            s = next as usize;
+        }
+        self.emit[s].push(index);
+    }
+
+    /// Reads the table (triples of lines: probability, phrase, paraphrase). With `keep`, only entries whose
+    /// words all pass are stored — exact when `keep` admits every word that will be scored, because a
+    /// phrase with any other word can never match.
+    pub fn read(input: impl BufRead, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
+        let mut t = ParaphraseTable::empty();
+        Self::for_each_entry(input, |phrase, para| {
             if let Some(keep) = keep {
                 if !phrase.split_whitespace().chain(para.split_whitespace()).all(keep) {
-                    continue;
+                    return;
                 }
             }
-            let from: Vec<u32> = phrase.split_whitespace().map(|w| t.intern(w)).collect();
-            let to: Vec<u32> = para.split_whitespace().map(|w| t.intern(w)).collect();
-            let index = t.paraphrases.len() as u32;
-            t.paraphrases.push(to);
-            let mut s = 0usize;
-            for w in from {
-                let n = t.states.len() as u32;
-                let next = *t.states[s].next.entry(w).or_insert(n);
-                if next == n {
-                    t.states.push(State::default());
-                }
-                s = next as usize;
-            }
-            t.states[s].emit.push(index);
-        }
+            let phrase: Vec<&str> = phrase.split_whitespace().collect();
+            let para: Vec<&str> = para.split_whitespace().collect();
+            t.push(&phrase, &para);
+        })?;
         Ok(t)
     }
 
@@ -180,9 +212,13 @@ impl ParaphraseTable {
         })
     }
 
-    fn intern(&mut self, w: &str) -> u32 {
+    pub(crate) fn intern(&mut self, w: &str) -> u32 {
+        if let Some(&id) = self.vocab.get(w) {
+            return id;
+        }
         let n = self.vocab.len() as u32;
-        *self.vocab.entry(w.to_string()).or_insert(n)
+        self.vocab.insert(w.to_string(), n);
+        n
     }
 
     /// The id of a word (`None` when the table never uses it).
@@ -204,9 +240,9 @@ impl ParaphraseTable {
         let mut out = Vec::new();
         let mut s = 0usize;
         for (k, w) in words[start..].iter().enumerate() {
-            let Some(next) = w.and_then(|w| self.states[s].next.get(&w)) else { break };
+            let Some(next) = w.and_then(|w| self.edges.get(&edge(s, w))) else { break };
             s = *next as usize;
-            out.extend(self.states[s].emit.iter().map(|&i| (k + 1, i)));
+            out.extend(self.emit[s].iter().map(|&i| (k + 1, i)));
         }
         out
     }
