@@ -137,8 +137,9 @@ fn cell(v: Option<i8>) -> &'static str {
     }
 }
 
-/// The common schema as CSV: fixed columns, the 18 torchxrayvision pathologies, then every other label of
-/// the datasets (first-appearance order).
+/// The common schema as CSV: fixed columns, the 18 torchxrayvision pathologies, every other label of the
+/// datasets (first-appearance order), then per-image attributes such as CheXpert Plus's demographics and
+/// report sections.
 fn to_csv(sets: &[Harmonized]) -> Result<Vec<u8>> {
     let mut extras: Vec<String> = Vec::new();
     for h in sets {
@@ -148,11 +149,20 @@ fn to_csv(sets: &[Harmonized]) -> Result<Vec<u8>> {
             }
         }
     }
+    let mut attributes: Vec<String> = Vec::new();
+    for h in sets {
+        for a in &h.attributes.names {
+            if !attributes.contains(a) {
+                attributes.push(a.clone());
+            }
+        }
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> =
         ["dataset", "image_id", "patient_id", "study_id", "view", "sex", "age", "split"].map(String::from).to_vec();
     header.extend(TXV_PATHOLOGIES.iter().map(|s| s.to_string()));
     header.extend(extras.iter().cloned());
+    header.extend(attributes.iter().cloned());
     w.write_record(&header)?;
     for h in sets {
         let cols: Vec<Option<usize>> = TXV_PATHOLOGIES
@@ -161,7 +171,7 @@ fn to_csv(sets: &[Harmonized]) -> Result<Vec<u8>> {
             .chain(extras.iter().cloned())
             .map(|name| h.pathologies.iter().position(|p| *p == name))
             .collect();
-        for r in &h.records {
+        for (i, r) in h.records.iter().enumerate() {
             let mut row: Vec<String> = vec![
                 h.dataset.name().into(),
                 r.image_id.clone(),
@@ -173,6 +183,7 @@ fn to_csv(sets: &[Harmonized]) -> Result<Vec<u8>> {
                 r.split.clone().unwrap_or_default(),
             ];
             row.extend(cols.iter().map(|c| cell(c.and_then(|k| r.labels[k])).to_string()));
+            row.extend(attributes.iter().map(|a| h.attributes.get(i, a).unwrap_or_default().to_string()));
             w.write_record(&row)?;
         }
     }
@@ -236,6 +247,10 @@ fn stats_text(s: &stats::Stats) -> String {
             "  age:   n {} mean {:.1}, median {:.0} (IQR {:.0}–{:.0}), range {:.0}–{:.0}\n",
             a.n, a.mean, a.median, a.q1, a.q3, a.min, a.max
         );
+    }
+    for (name, counts) in &s.demographics {
+        let list: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        t += &format!("  {name}: {}\n", list.join(", "));
     }
     t += &format!(
         "  {:<28} {:>8} {:>8} {:>9} {:>8} {:>10}\n",

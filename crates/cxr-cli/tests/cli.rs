@@ -1455,6 +1455,25 @@ fn datasets_harmonize_stats_and_split() {
     assert_eq!(v[0]["images"], 1034); // torchxrayvision's count on this excerpt
     assert_eq!(v[0]["views"]["PA"], 1034);
 
+    // CheXpert with its CheXpert Plus file: demographic and report columns after the labels.
+    let chexpert = format!(
+        "chexpert={},{}",
+        dataset_excerpt("chexpert_train_excerpt.csv.gz"),
+        dataset_excerpt("chexpert_plus_synthetic.csv")
+    );
+    let plus = d.join("plus.csv");
+    let o = cxr(&["datasets", "harmonize", &chexpert, "-o", plus.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("CheXpert Plus: 3 of 6000 images matched"), "{}", text(&o.stderr));
+    let mut rdr = csv::Reader::from_path(&plus).unwrap();
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(head.last().map(String::as_str), Some("report_impression"));
+    let race = head.iter().position(|h| h == "race").unwrap();
+    let first = rdr.records().next().unwrap().unwrap();
+    assert_eq!(&first[race], "White");
+    let o = cxr(&["datasets", "stats", &chexpert, "-q"], None);
+    assert!(text(&o.stdout).contains("race: ") && text(&o.stdout).contains("White 1"), "{}", text(&o.stdout));
+
     let split = d.join("split.csv");
     let o = cxr(
         &["datasets", "split", out.to_str().unwrap(), "--seed", "3", "-o", split.to_str().unwrap(), "--json"],

@@ -2,7 +2,7 @@
 //! `txv_compat` branches reproduce it exactly, the default branches fix its quirks.
 
 use crate::table::{first_row_per_key, group_first, read_csv, read_file_bytes, Table};
-use crate::{DataError, Dataset, Harmonized, Options, Record, Value};
+use crate::{Attributes, DataError, Dataset, Harmonized, Options, Record, Value};
 use aho_corasick::AhoCorasick;
 use cxr_core::hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
@@ -39,7 +39,7 @@ pub fn harmonize(dataset: Dataset, files: &[PathBuf], opts: &Options) -> Result<
     let mut h = match dataset {
         Dataset::Nih => nih(&files[0], opts)?,
         Dataset::NihGoogle => nih_google(&files[0], opts)?,
-        Dataset::Chexpert => chexpert(&files[0], opts)?,
+        Dataset::Chexpert => chexpert(&files[0], files.get(1).map(PathBuf::as_path), opts)?,
         Dataset::Mimic => {
             need(2)?;
             mimic(&files[0], &files[1], files.get(2).map(PathBuf::as_path), opts)?
@@ -262,7 +262,14 @@ fn nih(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     if !opts.txv_compat {
         notes.extend(matching_note(&pathologies, &compat_l, &fixed_l, " ('|'-separated names)"));
     }
-    Ok(Harmonized { dataset: Dataset::Nih, pathologies, records, unknown_values: BTreeMap::new(), notes })
+    Ok(Harmonized {
+        attributes: Attributes::default(),
+        dataset: Dataset::Nih,
+        pathologies,
+        records,
+        unknown_values: BTreeMap::new(),
+        notes,
+    })
 }
 
 // ---- Google relabels of NIH: NIH_Google_Dataset (722-825) ----
@@ -315,7 +322,14 @@ fn nih_google(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     if opts.txv_compat {
         notes.push("a blank label counts as NO (torchxrayvision's == 'YES')".into());
     }
-    Ok(Harmonized { dataset: Dataset::NihGoogle, pathologies, records, unknown_values: unknown, notes })
+    Ok(Harmonized {
+        attributes: Attributes::default(),
+        dataset: Dataset::NihGoogle,
+        pathologies,
+        records,
+        unknown_values: unknown,
+        notes,
+    })
 }
 
 // ---- CheXpert: CheX_Dataset (1015-1163); MIMIC-CXR: MIMIC_Dataset (1418-1549) ----
@@ -399,7 +413,7 @@ fn chexpert_pathologies() -> Vec<String> {
     sorted(&CHEX_13).into_iter().map(|p| if p == "Pleural Effusion" { "Effusion".into() } else { p }).collect()
 }
 
-fn chexpert(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
+fn chexpert(path: &Path, plus: Option<&Path>, opts: &Options) -> Result<Harmonized, DataError> {
     let mut cols = vec!["Path", "Sex", "Age", "Frontal/Lateral", "AP/PA", "No Finding"];
     cols.extend(CHEX_SORTED);
     let expected = "CheXpert train.csv/valid.csv (v1.0 or -small: Path, Sex, Age, Frontal/Lateral, AP/PA and the 14 \
@@ -424,7 +438,7 @@ fn chexpert(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
         t = unique(&t, patient_col, opts);
     }
     let mut unknown = BTreeMap::new();
-    let records = (0..t.len())
+    let records: Vec<Record> = (0..t.len())
         .map(|r| {
             let path_s = t.get(r, 0).unwrap_or_default().to_string();
             let study = path_s.split('/').find(|s| s.starts_with("study")).map(str::to_string);
@@ -451,13 +465,92 @@ fn chexpert(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     } else {
         "uncertain kept as -1 (torchxrayvision makes it missing); age 0 → missing (its fix runs too late)".into()
     });
+    let attributes = match plus {
+        Some(p) => chexpert_plus(p, &records, &mut notes)?,
+        None => Attributes::default(),
+    };
     Ok(Harmonized {
+        attributes,
         dataset: Dataset::Chexpert,
         pathologies: chexpert_pathologies(),
         records,
         unknown_values: unknown,
         notes,
     })
+}
+
+/// CheXpert Plus (Chambon et al. 2024, Stanford AIMI; `df_chexpert_plus_240401.csv`, 27 columns, one row per
+/// image): the attributes added to CheXpert's images, as (our name, its column).
+const CHEXPERT_PLUS_ATTRIBUTES: [(&str, &str); 8] = [
+    ("race", "race"),
+    ("ethnicity", "ethnicity"),
+    ("interpreter_needed", "interpreter_needed"),
+    ("insurance_type", "insurance_type"),
+    ("recent_bmi", "recent_bmi"),
+    ("deceased", "deceased"),
+    ("report_findings", "section_findings"),
+    ("report_impression", "section_impression"),
+];
+
+/// The part of a CheXpert image path both releases share: from the split folder (`train/`, `valid/`,
+/// `test/`) on, without the extension (CheXpert lists `.jpg`; CheXpert Plus ships PNGs).
+fn chexpert_image_key(path: &str) -> &str {
+    let from = ["train/", "valid/", "test/"]
+        .iter()
+        .filter_map(|p| if path.starts_with(p) { Some(0) } else { path.find(&format!("/{p}")).map(|i| i + 1) })
+        .min()
+        .unwrap_or(0);
+    let rest = &path[from..];
+    match rest.rfind('.') {
+        Some(dot) if !rest[dot..].contains('/') => &rest[..dot],
+        _ => rest,
+    }
+}
+
+/// Joins CheXpert Plus's report and demographic file to the images by path.
+fn chexpert_plus(path: &Path, records: &[Record], notes: &mut Vec<String>) -> Result<Attributes, DataError> {
+    let mut cols = vec!["path_to_image"];
+    cols.extend(CHEXPERT_PLUS_ATTRIBUTES.iter().map(|a| a.1));
+    let t = read_csv(
+        path,
+        &cols,
+        "CheXpert Plus df_chexpert_plus_240401.csv (path_to_image, race, ethnicity, interpreter_needed, \
+         insurance_type, recent_bmi, deceased, section_findings, section_impression, …)",
+    )?;
+    let mut rows: HashMap<&str, usize> = HashMap::default();
+    let mut duplicates = 0;
+    for r in 0..t.len() {
+        let Some(p) = t.get(r, 0) else { continue };
+        // The first row of a repeated path wins.
+        match rows.entry(chexpert_image_key(p)) {
+            std::collections::hash_map::Entry::Occupied(_) => duplicates += 1,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(r);
+            }
+        }
+    }
+    let mut matched = 0;
+    let values = records
+        .iter()
+        .map(|rec| match rows.get(chexpert_image_key(&rec.image_id)) {
+            Some(&r) => {
+                matched += 1;
+                (1..=CHEXPERT_PLUS_ATTRIBUTES.len()).map(|c| t.get(r, c).map(str::to_string)).collect()
+            }
+            None => vec![None; CHEXPERT_PLUS_ATTRIBUTES.len()],
+        })
+        .collect();
+    notes.push(format!(
+        "CheXpert Plus: {matched} of {} images matched by path in {}{}",
+        records.len(),
+        path.display(),
+        if duplicates > 0 {
+            format!(" ({duplicates} repeated paths there: the first row of each kept)")
+        } else {
+            String::new()
+        }
+    ));
+    Ok(Attributes { names: CHEXPERT_PLUS_ATTRIBUTES.iter().map(|a| a.0.to_string()).collect(), values })
 }
 
 fn mimic(labels: &Path, meta: &Path, split: Option<&Path>, opts: &Options) -> Result<Harmonized, DataError> {
@@ -540,6 +633,7 @@ fn mimic(labels: &Path, meta: &Path, split: Option<&Path>, opts: &Options) -> Re
         if opts.txv_compat { "uncertain (-1) → missing".into() } else { "uncertain kept as -1".into() },
     ];
     Ok(Harmonized {
+        attributes: Attributes::default(),
         dataset: Dataset::Mimic,
         pathologies: chexpert_pathologies(),
         records,
@@ -708,7 +802,14 @@ fn padchest(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
         notes.extend(matching_note(&pathologies, &compat_l, &fixed_l, " within each finding (plural allowed)"));
         notes.push("no age filter (torchxrayvision drops patients ≤ 10 years); age = study year − birth year".into());
     }
-    Ok(Harmonized { dataset: Dataset::Padchest, pathologies, records, unknown_values: BTreeMap::new(), notes })
+    Ok(Harmonized {
+        attributes: Attributes::default(),
+        dataset: Dataset::Padchest,
+        pathologies,
+        records,
+        unknown_values: BTreeMap::new(),
+        notes,
+    })
 }
 
 // ---- VinDr-CXR: VinDr_Dataset (2369-2552) ----
@@ -789,7 +890,14 @@ fn vindr(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
                 .into()
         },
     ];
-    Ok(Harmonized { dataset: Dataset::Vindr, pathologies: names, records, unknown_values: BTreeMap::new(), notes })
+    Ok(Harmonized {
+        attributes: Attributes::default(),
+        dataset: Dataset::Vindr,
+        pathologies: names,
+        records,
+        unknown_values: BTreeMap::new(),
+        notes,
+    })
 }
 
 // ---- RSNA Pneumonia: RSNA_Pneumonia_Dataset (561-720) ----
@@ -854,6 +962,7 @@ fn rsna(labels: &Path, headers: &Path, opts: &Options) -> Result<Harmonized, Dat
         .collect();
     let notes = vec!["Lung Opacity and Pneumonia are both the challenge's Target (as torchxrayvision)".into()];
     Ok(Harmonized {
+        attributes: Attributes::default(),
         dataset: Dataset::Rsna,
         pathologies: vec!["Lung Opacity".into(), "Pneumonia".into()],
         records,
@@ -899,6 +1008,7 @@ fn siim(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
         )
     };
     Ok(Harmonized {
+        attributes: Attributes::default(),
         dataset: Dataset::Siim,
         pathologies: vec!["Pneumothorax".into()],
         records,
@@ -1095,12 +1205,34 @@ fn openi(reports: &Path, dicom_meta: &Path, tsne: Option<&Path>, opts: &Options)
     if !opts.txv_compat {
         notes.extend(matching_note(&pathologies, &compat_l, &fixed_l, " in the MeSH terms (plural allowed)"));
     }
-    Ok(Harmonized { dataset: Dataset::Openi, pathologies, records, unknown_values: BTreeMap::new(), notes })
+    Ok(Harmonized {
+        attributes: Attributes::default(),
+        dataset: Dataset::Openi,
+        pathologies,
+        records,
+        unknown_values: BTreeMap::new(),
+        notes,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chexpert_paths_match_across_releases() {
+        let key = chexpert_image_key;
+        assert_eq!(
+            key("CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg"),
+            "train/patient00001/study1/view1_frontal"
+        );
+        assert_eq!(key("train/patient00001/study1/view1_frontal.png"), "train/patient00001/study1/view1_frontal");
+        assert_eq!(
+            key("/data/CheXpert-v1.0/valid/patient64541/study1/view1_frontal.jpg"),
+            "valid/patient64541/study1/view1_frontal"
+        );
+        assert_eq!(key("odd/name"), "odd/name");
+    }
 
     #[test]
     fn whole_word_matching() {

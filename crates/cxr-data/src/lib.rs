@@ -5,7 +5,8 @@
 //! labels), the way torchxrayvision's dataset classes do — so a model trained on one dataset can be tested
 //! on another, and `cxr eval` can read any of them.
 //!
-//! * [`Dataset`] — NIH ChestX-ray14, NIH Google relabels, CheXpert, MIMIC-CXR-JPG, PadChest, VinDr-CXR,
+//! * [`Dataset`] — NIH ChestX-ray14, NIH Google relabels, CheXpert (with CheXpert Plus's demographics and
+//!   report sections when its file is given: [`Attributes`]), MIMIC-CXR-JPG, PadChest, VinDr-CXR,
 //!   RSNA Pneumonia, SIIM-ACR Pneumothorax, IU X-Ray/OpenI; [`Dataset::info`] gives source, licence, files
 //!   and value conventions (from `data/catalog.tsv`).
 //! * [`harmonize`] — one dataset's files → [`Harmonized`] rows. [`Options::txv_compat`] reproduces
@@ -211,6 +212,24 @@ pub struct Harmonized {
     pub unknown_values: BTreeMap<String, usize>,
     /// What was done that changes numbers: quirks reproduced (compat) or fixed (default), filters applied.
     pub notes: Vec<String>,
+    /// Per-image attributes beyond the common schema (CheXpert Plus: race, ethnicity, report sections, …).
+    pub attributes: Attributes,
+}
+
+/// Named per-image attributes, aligned with [`Harmonized::records`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Attributes {
+    pub names: Vec<String>,
+    /// Per record, one value per name (`None` when the source has none).
+    pub values: Vec<Vec<Option<String>>>,
+}
+
+impl Attributes {
+    /// The value of `name` for record `row`.
+    pub fn get(&self, row: usize, name: &str) -> Option<&str> {
+        let k = self.names.iter().position(|n| n == name)?;
+        self.values.get(row)?.get(k)?.as_deref()
+    }
 }
 
 /// Positive/negative/uncertain/missing counts of one label.

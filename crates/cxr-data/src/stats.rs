@@ -14,6 +14,10 @@ pub struct Stats {
     pub views: BTreeMap<String, usize>,
     pub sex: BTreeMap<String, usize>,
     pub age: Option<AgeSummary>,
+    /// Counts of categorical demographic attributes when the files give them (CheXpert Plus: race,
+    /// ethnicity, insurance type, interpreter needed, deceased).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub demographics: BTreeMap<String, BTreeMap<String, usize>>,
     pub labels: Vec<LabelStats>,
     pub unknown_values: BTreeMap<String, usize>,
 }
@@ -38,6 +42,9 @@ pub struct LabelStats {
     pub counts: Counts,
     pub prevalence: Option<f64>,
 }
+
+/// Attributes counted as demographic categories.
+const DEMOGRAPHIC_ATTRIBUTES: [&str; 5] = ["race", "ethnicity", "insurance_type", "interpreter_needed", "deceased"];
 
 /// numpy's default (type 7) quantile of sorted values.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -65,6 +72,14 @@ pub fn stats(h: &Harmonized) -> Stats {
         }
     }
     ages.sort_by(f64::total_cmp);
+    let mut demographics = BTreeMap::new();
+    for name in DEMOGRAPHIC_ATTRIBUTES {
+        let Some(k) = h.attributes.names.iter().position(|n| n == name) else { continue };
+        let counts: &mut BTreeMap<String, usize> = demographics.entry(name.to_string()).or_default();
+        for v in &h.attributes.values {
+            *counts.entry(v[k].clone().unwrap_or_else(|| "missing".into())).or_insert(0) += 1;
+        }
+    }
     let age = (!ages.is_empty()).then(|| AgeSummary {
         n: ages.len(),
         mean: ages.iter().sum::<f64>() / ages.len() as f64,
@@ -89,6 +104,7 @@ pub fn stats(h: &Harmonized) -> Stats {
         views,
         sex,
         age,
+        demographics,
         labels,
         unknown_values: h.unknown_values.clone(),
     }

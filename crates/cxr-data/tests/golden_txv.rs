@@ -180,3 +180,46 @@ fn siim_mask_of_the_first_positive_row_matches_the_reference() {
     let centroid = on.iter().map(|p| p.0 as f64).sum::<f64>() / on.len() as f64;
     assert!((centroid - 241.38987005411713).abs() < 1e-9);
 }
+
+#[test]
+fn chexpert_plus_adds_demographics_and_report_sections_by_path() {
+    let mut f = files(Dataset::Chexpert);
+    f.push(data("chexpert_plus_synthetic.csv"));
+    let h = harmonize(Dataset::Chexpert, &f, &Options::default()).unwrap();
+    let without = harmonize(Dataset::Chexpert, &files(Dataset::Chexpert), &Options::default()).unwrap();
+    // The join adds attributes and changes nothing else.
+    assert_eq!(h.records.len(), without.records.len());
+    assert_eq!(h.totals(), without.totals());
+    assert!(without.attributes.names.is_empty());
+    let a = &h.attributes;
+    assert_eq!(a.names[..2], ["race", "ethnicity"]);
+    assert_eq!(a.values.len(), h.records.len());
+    let row = |path: &str| h.records.iter().position(|r| r.image_id.ends_with(path)).unwrap();
+    let (p1, p2s2, p2s1) = (
+        row("patient00001/study1/view1_frontal.jpg"),
+        row("patient00002/study2/view1_frontal.jpg"),
+        row("patient00002/study1/view1_frontal.jpg"),
+    );
+    assert_eq!(a.get(p1, "race"), Some("White"));
+    assert_eq!(a.get(p1, "recent_bmi"), Some("22.2"));
+    // Multi-line, quoted report text survives the CSV.
+    assert_eq!(a.get(p1, "report_findings"), Some("Endotracheal tube in place.\nNo pneumothorax."));
+    assert_eq!(a.get(p1, "report_impression"), Some("1. \"Stable\" support devices."));
+    // A repeated path: the first row wins, and the note says so.
+    assert_eq!(a.get(p2s2, "race"), Some("Asian"));
+    // A blank cell is missing; "Patient Refused" is a value.
+    assert_eq!(a.get(p2s1, "race"), None);
+    assert_eq!(a.get(p2s1, "ethnicity"), Some("Patient Refused"));
+    // Images CheXpert Plus does not list have no attributes.
+    let other = (0..h.records.len()).find(|&i| ![p1, p2s2, p2s1].contains(&i)).unwrap();
+    assert!(a.values[other].iter().all(Option::is_none));
+    let note = h.notes.iter().find(|n| n.starts_with("CheXpert Plus")).unwrap();
+    assert!(note.contains("3 of 6000 images matched") && note.contains("1 repeated path"), "{note}");
+    // Demographics appear in the statistics.
+    let s = cxr_data::stats::stats(&h);
+    assert_eq!(s.demographics["race"]["White"], 1);
+    assert_eq!(s.demographics["race"]["missing"], h.records.len() - 2);
+    // A file without the expected columns names them.
+    let e = harmonize(Dataset::Chexpert, &[f[0].clone(), f[0].clone()], &Options::default()).unwrap_err().to_string();
+    assert!(e.contains("path_to_image") && e.contains("CheXpert Plus"), "{e}");
+}
