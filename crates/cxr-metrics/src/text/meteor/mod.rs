@@ -33,7 +33,7 @@ mod normalize;
 mod resources;
 
 pub use align::{align, Alignment, Match};
-pub use normalize::normalize;
+pub use normalize::{normalize, Nonbreaking};
 pub use resources::{MeteorError, MeteorResources, ParaphraseTable, SynonymDictionary};
 
 use serde::Serialize;
@@ -175,9 +175,7 @@ impl Meteor {
     /// Loads the resources from `path` (see [`MeteorResources::load`]) keeping only the paraphrases that can
     /// match words of `texts` — exact for those texts, and much faster and smaller than the whole table.
     pub fn load_for(path: &std::path::Path, texts: &[&str]) -> Result<Meteor, MeteorError> {
-        let (resources, para_path) = MeteorResources::load_without_paraphrases(path)?;
-        let mut m = Meteor::new(resources);
-        let vocabulary = m.vocabulary(texts);
+        let (mut m, para_path, vocabulary) = Self::load_base_for(path, texts)?;
         let keep = |w: &str| vocabulary.contains(w);
         m.resources.read_paraphrases(&para_path, Some(&keep))?;
         m.resources.cache_words(vocabulary.iter().map(String::as_str));
@@ -193,9 +191,7 @@ impl Meteor {
         texts: &[&str],
         cache_dir: &std::path::Path,
     ) -> Result<(Meteor, String), MeteorError> {
-        let (resources, para_path) = MeteorResources::load_without_paraphrases(path)?;
-        let mut m = Meteor::new(resources);
-        let vocabulary = m.vocabulary(texts);
+        let (mut m, para_path, vocabulary) = Self::load_base_for(path, texts)?;
         let words: Vec<&str> = vocabulary.iter().map(String::as_str).collect();
         let idx = index::index_path(&para_path, cache_dir)?;
         let mut note = format!("METEOR paraphrases read through the index {}", idx.display());
@@ -229,19 +225,23 @@ impl Meteor {
         Ok((m, note))
     }
 
-    /// The distinct tokens of `texts` (in parallel).
-    fn vocabulary(&self, texts: &[&str]) -> cxr_core::hash::FxHashSet<String> {
-        use rayon::prelude::*;
-        texts.par_iter().flat_map_iter(|t| self.tokens(t)).collect()
+    /// Everything but the paraphrases, with WordNet read only for the words of `texts` (and the base forms
+    /// its morphology could look up for them); the table's path and the texts' vocabulary.
+    fn load_base_for(
+        path: &std::path::Path,
+        texts: &[&str],
+    ) -> Result<(Meteor, std::path::PathBuf, cxr_core::hash::FxHashSet<String>), MeteorError> {
+        let vocabulary = |r: &MeteorResources| {
+            use rayon::prelude::*;
+            texts.par_iter().flat_map_iter(|t| tokens(&r.nonbreaking, t)).collect()
+        };
+        let (resources, para_path, words) = MeteorResources::load_without_paraphrases(path, Some(&vocabulary))?;
+        Ok((Meteor::new(resources), para_path, words))
     }
 
     /// The tokens METEOR scores: `-norm` normalisation, then lower-casing.
     pub fn tokens(&self, text: &str) -> Vec<String> {
-        normalize(text.trim(), &self.resources.nonbreaking)
-            .to_lowercase()
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
+        tokens(&self.resources.nonbreaking, text)
     }
 
     /// Statistics of a hypothesis against its references (the best-scoring reference; an empty list gives
@@ -266,6 +266,11 @@ impl Meteor {
         let seg = stats.iter().map(|s| s.score(&self.params)).collect();
         (seg, MeteorStats::sum(&stats).score(&self.params))
     }
+}
+
+/// `-norm` normalisation, lower-casing, white-space tokens.
+fn tokens(nonbreaking: &cxr_core::hash::FxHashMap<String, Nonbreaking>, text: &str) -> Vec<String> {
+    normalize(text.trim(), nonbreaking).to_lowercase().split_whitespace().map(str::to_string).collect()
 }
 
 /// Java's `String.hashCode` (UTF-16 code units, wrapping) — the jar compares words by it.

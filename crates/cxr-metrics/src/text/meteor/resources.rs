@@ -78,6 +78,43 @@ impl SynonymDictionary {
         Ok(d)
     }
 
+    /// As [`SynonymDictionary::parse`], keeping only what [`SynonymDictionary::all_synsets`] can look up for
+    /// `words`: their own synsets, those of their irregular base forms and those of every form WordNet's
+    /// suffix rules derive from them — so the answers for these words are the full dictionary's, at a
+    /// fraction of the reading time.
+    pub fn parse_for(exceptions: &str, synsets: &str, words: &FxHashSet<String>) -> Result<Self, String> {
+        let mut d = SynonymDictionary::default();
+        let mut lines = exceptions.lines();
+        while let Some(base) = lines.next() {
+            let forms = lines.next().unwrap_or("");
+            for form in forms.split_whitespace().filter(|f| words.contains(*f)) {
+                d.bases.entry(form.to_string()).or_default().push(base.to_string());
+            }
+        }
+        let mut needed: FxHashSet<String> = words.clone();
+        needed.extend(d.bases.values().flatten().cloned());
+        for w in words {
+            for (suffix, ending) in MORPH_RULES {
+                if let Some(stem) = w.strip_suffix(suffix) {
+                    needed.insert(format!("{stem}{ending}"));
+                }
+            }
+        }
+        let mut lines = synsets.lines();
+        while let Some(word) = lines.next() {
+            let ids = lines.next().unwrap_or("");
+            if !needed.contains(word) {
+                continue;
+            }
+            let set = ids
+                .split_whitespace()
+                .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
+                .collect::<Result<Vec<u32>, String>>()?;
+            d.synsets.insert(word.to_string(), set);
+        }
+        Ok(d)
+    }
+
     fn synsets_of(&self, word: &str) -> &[u32] {
         self.synsets.get(word).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -338,13 +375,18 @@ impl MeteorResources {
     /// `keep` filters the paraphrase table (see [`ParaphraseTable::read`]; [`super::Meteor::load_for`]
     /// builds it from the texts to score).
     pub fn load(path: &Path, keep: Option<&dyn Fn(&str) -> bool>) -> Result<Self, MeteorError> {
-        let (mut r, para_path) = Self::load_without_paraphrases(path)?;
+        let (mut r, para_path, _) = Self::load_without_paraphrases(path, None)?;
         r.read_paraphrases(&para_path, keep)?;
         Ok(r)
     }
 
-    /// Everything but the paraphrase table, and the table's path.
-    pub(crate) fn load_without_paraphrases(path: &Path) -> Result<(Self, PathBuf), MeteorError> {
+    /// Everything but the paraphrase table, and the table's path. With `vocabulary` (the words that will be
+    /// scored, computed from the function words and nonbreaking prefixes), WordNet is read for those words
+    /// only ([`SynonymDictionary::parse_for`]), and the vocabulary is returned too.
+    pub(crate) fn load_without_paraphrases(
+        path: &Path,
+        vocabulary: Option<&dyn Fn(&MeteorResources) -> FxHashSet<String>>,
+    ) -> Result<(Self, PathBuf, FxHashSet<String>), MeteorError> {
         let (jar, dir) = if path.is_file() {
             (Some(path.to_path_buf()), path.parent().unwrap_or(Path::new(".")).to_path_buf())
         } else if path.join("meteor-1.5.jar").is_file() {
@@ -373,9 +415,15 @@ impl MeteorResources {
         };
         let function_words = member("function/english.words")?;
         let nonbreaking = member("nonbreaking/english.prefixes")?;
-        let synonyms =
-            SynonymDictionary::parse(&member("synonym/english.exceptions")?, &member("synonym/english.synsets")?)
-                .map_err(|p| format_err(&dir.join("synonym/english.synsets"), p))?;
+        let mut r = Self::from_parts(&function_words, &nonbreaking, None, None)?;
+        let words = vocabulary.map(|f| f(&r));
+        let (exceptions, synsets) = (member("synonym/english.exceptions")?, member("synonym/english.synsets")?);
+        let synonyms = match &words {
+            Some(w) => SynonymDictionary::parse_for(&exceptions, &synsets, w),
+            None => SynonymDictionary::parse(&exceptions, &synsets),
+        }
+        .map_err(|p| format_err(&dir.join("synonym/english.synsets"), p))?;
+        r.synonyms = Some(synonyms);
         let para_path = [dir.join("data/paraphrase-en.gz"), dir.join("paraphrase-en.gz")]
             .into_iter()
             .find(|p| p.is_file())
@@ -383,9 +431,8 @@ impl MeteorResources {
                 path: dir.clone(),
                 missing: "data/paraphrase-en.gz (the paraphrase table) is missing".into(),
             })?;
-        let mut r = Self::from_parts(&function_words, &nonbreaking, Some(synonyms), None)?;
         r.sources = vec![jar.as_ref().unwrap_or(&dir).display().to_string()];
-        Ok((r, para_path))
+        Ok((r, para_path, words.unwrap_or_default()))
     }
 
     /// Reads the (gzipped) paraphrase table.
@@ -460,6 +507,20 @@ mod tests {
         mice.sort();
         assert_eq!(mice, vec![3]);
         assert!(SynonymDictionary::parse("", "w\nx y\n").is_err());
+        // Restricted to a vocabulary, the answers for its words are unchanged.
+        let (exc, syn) = ("mouse\nmice\ngo\nwent\n", "box\n1 2\nmouse\n3\nrun\n4\nrunning\n5\ngo\n6\nother\n7\n");
+        let full = SynonymDictionary::parse(exc, syn).unwrap();
+        let vocab: FxHashSet<String> =
+            ["boxes", "mice", "runs", "glass", "running"].map(String::from).into_iter().collect();
+        let part = SynonymDictionary::parse_for(exc, syn, &vocab).unwrap();
+        for w in &vocab {
+            let (mut a, mut b): (Vec<u32>, Vec<u32>) =
+                (full.all_synsets(w).into_iter().collect(), part.all_synsets(w).into_iter().collect());
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{w}");
+        }
+        assert!(part.synsets.len() < full.synsets.len() && !part.synsets.contains_key("other"));
     }
 
     #[test]
