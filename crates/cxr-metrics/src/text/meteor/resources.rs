@@ -298,6 +298,9 @@ pub struct WordInfo {
     pub synsets: Vec<u32>,
 }
 
+/// Computes the words that will be scored, given the function words and nonbreaking prefixes.
+pub(crate) type VocabularyOf<'a> = dyn Fn(&MeteorResources) -> FxHashSet<String> + 'a;
+
 /// Everything the aligner and the normaliser need.
 #[derive(Debug, Default)]
 pub struct MeteorResources {
@@ -385,7 +388,7 @@ impl MeteorResources {
     /// only ([`SynonymDictionary::parse_for`]), and the vocabulary is returned too.
     pub(crate) fn load_without_paraphrases(
         path: &Path,
-        vocabulary: Option<&dyn Fn(&MeteorResources) -> FxHashSet<String>>,
+        vocabulary: Option<&VocabularyOf>,
     ) -> Result<(Self, PathBuf, FxHashSet<String>), MeteorError> {
         let (jar, dir) = if path.is_file() {
             (Some(path.to_path_buf()), path.parent().unwrap_or(Path::new(".")).to_path_buf())
