@@ -58,24 +58,7 @@ const MORPH_RULES: [(&str, &str); 20] = [
 impl SynonymDictionary {
     /// Parses the two files (pairs of lines: word, then synset numbers; base form, then its inflections).
     pub fn parse(exceptions: &str, synsets: &str) -> Result<Self, String> {
-        let mut d = SynonymDictionary::default();
-        let mut lines = exceptions.lines();
-        while let Some(base) = lines.next() {
-            let forms = lines.next().unwrap_or("");
-            for form in forms.split_whitespace() {
-                d.bases.entry(form.to_string()).or_default().push(base.to_string());
-            }
-        }
-        let mut lines = synsets.lines();
-        while let Some(word) = lines.next() {
-            let ids = lines.next().unwrap_or("");
-            let set = ids
-                .split_whitespace()
-                .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
-                .collect::<Result<Vec<u32>, String>>()?;
-            d.synsets.insert(word.to_string(), set);
-        }
-        Ok(d)
+        Self::parse_filtered(exceptions, synsets, None)
     }
 
     /// As [`SynonymDictionary::parse`], keeping only what [`SynonymDictionary::all_synsets`] can look up for
@@ -83,27 +66,34 @@ impl SynonymDictionary {
     /// suffix rules derive from them — so the answers for these words are the full dictionary's, at a
     /// fraction of the reading time.
     pub fn parse_for(exceptions: &str, synsets: &str, words: &FxHashSet<String>) -> Result<Self, String> {
+        Self::parse_filtered(exceptions, synsets, Some(words))
+    }
+
+    fn parse_filtered(exceptions: &str, synsets: &str, words: Option<&FxHashSet<String>>) -> Result<Self, String> {
         let mut d = SynonymDictionary::default();
         let mut lines = exceptions.lines();
         while let Some(base) = lines.next() {
             let forms = lines.next().unwrap_or("");
-            for form in forms.split_whitespace().filter(|f| words.contains(*f)) {
+            for form in forms.split_whitespace().filter(|f| words.is_none_or(|w| w.contains(*f))) {
                 d.bases.entry(form.to_string()).or_default().push(base.to_string());
             }
         }
-        let mut needed: FxHashSet<String> = words.clone();
-        needed.extend(d.bases.values().flatten().cloned());
-        for w in words {
-            for (suffix, ending) in MORPH_RULES {
-                if let Some(stem) = w.strip_suffix(suffix) {
-                    needed.insert(format!("{stem}{ending}"));
+        let needed = words.map(|words| {
+            let mut needed: FxHashSet<String> = words.clone();
+            needed.extend(d.bases.values().flatten().cloned());
+            for w in words {
+                for (suffix, ending) in MORPH_RULES {
+                    if let Some(stem) = w.strip_suffix(suffix) {
+                        needed.insert(format!("{stem}{ending}"));
+                    }
                 }
             }
-        }
+            needed
+        });
         let mut lines = synsets.lines();
         while let Some(word) = lines.next() {
             let ids = lines.next().unwrap_or("");
-            if !needed.contains(word) {
+            if needed.as_ref().is_some_and(|n| !n.contains(word)) {
                 continue;
             }
             let set = ids
