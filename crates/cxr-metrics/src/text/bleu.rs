@@ -11,7 +11,7 @@
 //!
 //! On raw white-space tokens (no PTB) the same scorer gives RadEval's `bleu`.
 
-use super::ngram::{split_py, with_scratch, GramKey, GramTable};
+use super::ngram::{split_py, with_scratch, GramKey, GramTable, Scratch};
 
 const TINY: f64 = 1e-15;
 const SMALL: f64 = 1e-9;
@@ -58,40 +58,53 @@ impl BleuStats {
 
 /// The statistics of one hypothesis against its references (white-space tokens).
 pub fn segment_stats(hyp: &str, refs: &[&str]) -> BleuStats {
-    // A token takes at least two bytes with its separator: never reallocate.
-    let bytes = hyp.len() + refs.iter().map(|r| r.len()).sum::<usize>();
-    let mut tokens: Vec<&str> = Vec::with_capacity(bytes / 2 + refs.len() + 1);
-    split_py(hyp, &mut tokens);
+    with_scratch(|sc| segment_stats_with(hyp, refs, &mut Vec::new(), &mut Vec::new(), sc))
+}
+
+/// [`segment_stats`] with the caller's buffers (a corpus reuses them for every pair).
+fn segment_stats_with<'a>(
+    hyp: &'a str,
+    refs: &[&'a str],
+    tokens: &mut Vec<&'a str>,
+    ref_lens: &mut Vec<usize>,
+    sc: &mut Scratch,
+) -> BleuStats {
+    tokens.clear();
+    ref_lens.clear();
+    // A token takes at least two bytes with its separator: never reallocate while splitting.
+    tokens.reserve(hyp.len() / 2 + refs.iter().map(|r| r.len() / 2 + 1).sum::<usize>() + 1);
+    split_py(hyp, tokens);
     let hyp_len = tokens.len();
-    let mut ref_lens = Vec::with_capacity(refs.len());
     for r in refs {
         let before = tokens.len();
-        split_py(r, &mut tokens);
+        split_py(r, tokens);
         ref_lens.push(tokens.len() - before);
     }
-    stats_of_tokens(&tokens, hyp_len, &ref_lens)
+    stats_with(tokens, hyp_len, ref_lens, sc)
 }
 
 /// Clipped n-gram counts of a hypothesis and its references, given as one token list (the hypothesis's
 /// `hyp_len` tokens, then each reference's `ref_lens[i]`); shared with sacrebleu, whose statistics are the
 /// same on its own tokens.
 pub(crate) fn stats_of_tokens(tokens: &[&str], hyp_len: usize, ref_lens: &[usize]) -> BleuStats {
-    with_scratch(|sc| {
-        let distinct = sc.words.ids(tokens, &mut sc.ids);
-        let correct = if distinct < 1 << <u64 as GramKey>::ID_BITS {
-            clipped_matches(&sc.ids, hyp_len, ref_lens, distinct, &mut sc.tables16, &mut sc.marks)
-        } else {
-            clipped_matches(&sc.ids, hyp_len, ref_lens, distinct, &mut sc.tables32, &mut sc.marks)
-        };
-        let mut st = BleuStats { hyp_len: hyp_len as f64, ..Default::default() };
-        for n in 0..4 {
-            st.correct[n] = f64::from(correct[n]);
-            st.guess[n] = hyp_len.saturating_sub(n) as f64;
-        }
-        // Closest reference length, ties to the shorter.
-        st.ref_len = ref_lens.iter().copied().min_by_key(|&l| (l.abs_diff(hyp_len), l)).unwrap_or(0) as f64;
-        st
-    })
+    with_scratch(|sc| stats_with(tokens, hyp_len, ref_lens, sc))
+}
+
+fn stats_with(tokens: &[&str], hyp_len: usize, ref_lens: &[usize], sc: &mut Scratch) -> BleuStats {
+    let distinct = sc.words.ids(tokens, &mut sc.ids);
+    let correct = if distinct < 1 << <u64 as GramKey>::ID_BITS {
+        clipped_matches(&sc.ids, hyp_len, ref_lens, distinct, &mut sc.tables16, &mut sc.marks)
+    } else {
+        clipped_matches(&sc.ids, hyp_len, ref_lens, distinct, &mut sc.tables32, &mut sc.marks)
+    };
+    let mut st = BleuStats { hyp_len: hyp_len as f64, ..Default::default() };
+    for n in 0..4 {
+        st.correct[n] = f64::from(correct[n]);
+        st.guess[n] = hyp_len.saturating_sub(n) as f64;
+    }
+    // Closest reference length, ties to the shorter.
+    st.ref_len = ref_lens.iter().copied().min_by_key(|&l| (l.abs_diff(hyp_len), l)).unwrap_or(0) as f64;
+    st
 }
 
 /// Per order, `Σ_g min(count_hyp(g), max_ref count_ref(g))` over the word ids of a pair.
@@ -161,7 +174,10 @@ pub struct BleuResult {
 
 /// Scores a corpus: `hyps[i]` against `refs[i]` (one or more references each), white-space tokens.
 pub fn corpus_bleu(hyps: &[&str], refs: &[Vec<&str>]) -> BleuResult {
-    let stats: Vec<BleuStats> = hyps.iter().zip(refs).map(|(h, r)| segment_stats(h, r)).collect();
+    let (mut tokens, mut ref_lens) = (Vec::new(), Vec::new());
+    let stats: Vec<BleuStats> = with_scratch(|sc| {
+        hyps.iter().zip(refs).map(|(h, r)| segment_stats_with(h, r, &mut tokens, &mut ref_lens, sc)).collect()
+    });
     let per_segment = stats.iter().map(BleuStats::scores).collect();
     let mut total = BleuStats::default();
     for s in &stats {
