@@ -17,20 +17,18 @@
 //!   hyphenated words and `bilaterally.there` stay whole;
 //! * everything is lower-cased after tokenizing (case matters to the lexer, not to the output).
 
-/// Tokens pycocoevalcap removes after tokenizing (upper-case brackets: with `-lowerCase` they never match).
-const DROPPED: [&str; 17] =
-    ["''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".", "?", "!", ",", ":", "-", "--", "...", ";"];
-
 /// Abbreviations whose period stays attached (CoreNLP's list is longer; these are the ones reports use).
 const ABBREVIATIONS: [&str; 24] = [
     "dr.", "drs.", "mr.", "mrs.", "ms.", "prof.", "st.", "ct.", "vs.", "etc.", "e.g.", "i.e.", "a.m.", "p.m.", "no.",
     "fig.", "approx.", "jan.", "feb.", "aug.", "sept.", "oct.", "nov.", "dec.",
 ];
 
-/// Whether pycocoevalcap's filter removes this token. The filter sees CoreNLP's lower-cased output, so an
-/// entry with capitals ("-LRB-") never matches and "-lrb-" survives.
+/// Whether pycocoevalcap's filter removes this token (its list: `'' ' `` ` -LRB- -RRB- -LCB- -RCB- . ? ! , : -
+/// -- ... ;`). The filter sees CoreNLP's lower-cased output, so an entry with capitals ("-LRB-") never
+/// matches and "-lrb-" survives.
 fn is_dropped(t: &str) -> bool {
-    DROPPED.iter().any(|d| !d.bytes().any(|b| b.is_ascii_uppercase()) && d.eq_ignore_ascii_case(t))
+    // The entries of DROPPED without capitals, which have no letters either: plain equality (tested).
+    matches!(t, "''" | "'" | "``" | "`" | "." | "?" | "!" | "," | ":" | "-" | "--" | "..." | ";")
 }
 
 fn bracket(c: char) -> Option<&'static str> {
@@ -215,6 +213,21 @@ fn split_inner<'a>(w: &'a str, out: &mut Vec<&'a str>) {
 #[cfg(test)]
 mod tests {
     use super::coco_tokenize as t;
+
+    /// Tokens pycocoevalcap removes after tokenizing (upper-case brackets: with `-lowerCase` they never match).
+    const DROPPED: [&str; 17] =
+        ["''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".", "?", "!", ",", ":", "-", "--", "...", ";"];
+
+    #[test]
+    fn dropped_tokens_follow_the_filter_list() {
+        // pycocoevalcap compares CoreNLP's lower-cased output with DROPPED: entries with capitals never match.
+        let by_definition = |tok: &str| {
+            DROPPED.iter().any(|d| !d.bytes().any(|b| b.is_ascii_uppercase()) && d.eq_ignore_ascii_case(tok))
+        };
+        for tok in DROPPED.iter().copied().chain(["-lrb-", "-LRB-", "a", "..", "----", "''x", "?!"]) {
+            assert_eq!(super::is_dropped(tok), by_definition(tok), "{tok}");
+        }
+    }
 
     #[test]
     fn lowercases_and_drops_punctuation() {
