@@ -214,7 +214,7 @@ fn review_in_the_browser_upload_predict_draft_edit_sign_reload() {
     d.type_into("#file", upload.to_str().unwrap());
     d.click("#add-image");
     d.wait("document.querySelectorAll('#image-index option').length === 2", "the second image");
-    assert_eq!(d.js("return document.getElementById('image-index').value;"), json!("1"));
+    d.wait("document.getElementById('image-index').value === '1'", "the new image to be selected");
     d.wait("document.getElementById('heat').hidden", "the heatmap to hide on the other image");
     d.click("#image-index option[value='0']");
     d.wait("!document.getElementById('heat').hidden", "the heatmap on the model's image");

@@ -83,6 +83,7 @@ async function selectStudy(id, imageIndex) {
       [im.format.toUpperCase(), im.info.view_position, `${im.width}×${im.height}`].filter(Boolean).join(" ");
     sel.append(o);
   }
+  sel.value = String(k); // selected at once, not only after the pixels arrive
   for (const li of $("worklist").children) li.classList.toggle("selected", Number(li.dataset.id) === id);
   $("add-image").disabled = detail.study.status === "signed";
   await showImage(k);
