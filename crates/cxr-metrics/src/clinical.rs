@@ -98,9 +98,9 @@ fn prf(tp: u64, true_n: u64, pred_n: u64, zd: f64) -> Scores {
 }
 
 /// sklearn's report for indicator rows `y_true[i][l]`, `y_pred[i][l]`.
-pub fn classification_report(
-    y_true: &[Vec<bool>],
-    y_pred: &[Vec<bool>],
+pub fn classification_report<T: AsRef<[bool]>>(
+    y_true: &[T],
+    y_pred: &[T],
     labels: &[Finding],
     zero_division: f64,
 ) -> Report {
@@ -109,6 +109,7 @@ pub fn classification_report(
     let (mut samples, mut subset, mut label_acc, mut both_empty) = ([0.0f64; 3], 0u64, 0.0f64, 0u64);
     let n = y_true.len();
     for (t, p) in y_true.iter().zip(y_pred) {
+        let (t, p) = (t.as_ref(), p.as_ref());
         let (mut s_tp, mut s_t, mut s_p, mut agree) = (0u64, 0u64, 0u64, 0usize);
         for k in 0..l {
             let (a, b) = (t[k], p[k]);

@@ -109,7 +109,11 @@ pub struct PairStats {
     pub rouge_score_l: f64,
     pub rouge_score_l_nostem: f64,
     pub sacrebleu: Option<sacrebleu::SacreBleuStats>,
+    /// sacrebleu's `sentence_bleu` of the pair (its mean is `sacrebleu_sentence`).
+    pub sacrebleu_sentence: f64,
     pub chrf: Option<sacrebleu::ChrfStats>,
+    /// sacrebleu's `sentence_chrf` of the pair.
+    pub chrf_sentence: f64,
     pub labels: Option<FindingLabels>,
     pub words: usize,
     pub sentences: usize,
@@ -249,10 +253,14 @@ impl Scorer {
                     p.rouge_score_l_nostem = rouge::rouge_score_l(h, r, None).f;
                 }
                 if on(Family::Sacrebleu) {
-                    p.sacrebleu = Some(sacrebleu::bleu_stats(h, &[r]));
+                    let st = sacrebleu::bleu_stats(h, &[r]);
+                    p.sacrebleu_sentence = sacrebleu::bleu_score(&st, true);
+                    p.sacrebleu = Some(st);
                 }
                 if on(Family::Chrf) {
-                    p.chrf = Some(sacrebleu::chrf_stats_single(h, r));
+                    let st = sacrebleu::chrf_stats_single(h, r);
+                    p.chrf_sentence = sacrebleu::corpus_chrf(std::slice::from_ref(&st));
+                    p.chrf = Some(st);
                 }
                 if on(Family::Clinical) {
                     p.labels = Some(self.label(h));
@@ -307,15 +315,12 @@ pub fn corpus_values<'a>(
     if on(Family::Sacrebleu) {
         let stats: Vec<_> = rows.clone().map(|(p, _)| p.sacrebleu.unwrap_or_default()).collect();
         out.push(("sacrebleu", sacrebleu::corpus_bleu(&stats)));
-        out.push(("sacrebleu_sentence", stats.iter().map(|s| sacrebleu::bleu_score(s, true)).sum::<f64>() / n));
+        out.push(("sacrebleu_sentence", mean(|p| p.sacrebleu_sentence)));
     }
     if on(Family::Chrf) {
         let stats: Vec<_> = rows.clone().map(|(p, _)| p.chrf.unwrap_or_default()).collect();
         out.push(("chrf", sacrebleu::corpus_chrf(&stats)));
-        out.push((
-            "chrf_sentence",
-            stats.iter().map(|s| sacrebleu::corpus_chrf(std::slice::from_ref(s))).sum::<f64>() / n,
-        ));
+        out.push(("chrf_sentence", mean(|p| p.chrf_sentence)));
     }
     if on(Family::Clinical) {
         let ce = clinical_of(rows.clone(), opts.conventions);
@@ -356,17 +361,31 @@ fn clinical_key(avg: &str, suffix: &str) -> &'static str {
 }
 
 /// The full clinical-efficacy reports of the pairs `rows`.
+/// Binary labels of one text over up to 14 findings (the first `.1` are used).
+struct LabelRow([bool; 14], usize);
+
+impl AsRef<[bool]> for LabelRow {
+    fn as_ref(&self) -> &[bool] {
+        &self.0[..self.1]
+    }
+}
+
 pub fn clinical_of<'a>(
     rows: impl Iterator<Item = (&'a PairStats, &'a RefStats)> + Clone,
     conv: Conventions,
 ) -> ClinicalEfficacy {
+    // Rows as fixed arrays (no allocation per row: bootstrap resamples call this a thousand times).
     let build = |order: &[Finding]| {
-        let bin = |l: Option<FindingLabels>| -> Vec<bool> {
+        let bin = |l: Option<FindingLabels>| -> LabelRow {
             let l = l.unwrap_or_default();
-            order.iter().map(|f| is_positive(l.get(*f), conv.uncertain)).collect()
+            let mut row = LabelRow([false; 14], order.len());
+            for (k, f) in order.iter().enumerate() {
+                row.0[k] = is_positive(l.get(*f), conv.uncertain);
+            }
+            row
         };
-        let t: Vec<Vec<bool>> = rows.clone().map(|(_, r)| bin(r.labels)).collect();
-        let p: Vec<Vec<bool>> = rows.clone().map(|(h, _)| bin(h.labels)).collect();
+        let t: Vec<LabelRow> = rows.clone().map(|(_, r)| bin(r.labels)).collect();
+        let p: Vec<LabelRow> = rows.clone().map(|(h, _)| bin(h.labels)).collect();
         classification_report(&t, &p, order, conv.zero_division)
     };
     ClinicalEfficacy { conventions: conv, all14: build(&Finding::CHEXBERT_ORDER), top5: build(&Finding::COMMON_FIVE) }
