@@ -9,31 +9,35 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
-fn spawn_server(data: &std::path::Path) -> (Child, SocketAddr) {
-    let addr = free_addr();
-    let child = Command::new(env!("CARGO_BIN_EXE_cxr"))
-        .args(["serve", "--quiet", "--data"])
+/// Starts `cxr` with `args` (which bind port 0) and returns it with the address it prints in the first line
+/// of its standard output that holds `http://` — the port the OS gave it, so parallel tests never collide
+/// (choosing a free port first and binding it later races with the other tests).
+fn start(args: &[&str], data: &std::path::Path) -> (Child, SocketAddr, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cxr"))
+        .args(args)
         .arg(data)
-        .args(["--bind", &addr.to_string()])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(addr, 30, "cxr serve did not start");
-    (child, addr)
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (addr, line) = loop {
+        let line = lines.next().expect("cxr exited before it printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            let rest = &line[at + 7..];
+            let end = rest.find('/').unwrap_or(rest.len());
+            break (rest[..end].parse::<SocketAddr>().unwrap(), line);
+        }
+    };
+    // Keep draining the output so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr, line)
 }
 
-/// Waits until something listens on `addr`.
-fn wait_for(addr: SocketAddr, secs: u64, what: &str) {
-    let t0 = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(secs), "{what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn spawn_server(data: &std::path::Path) -> (Child, SocketAddr) {
+    let (child, addr, _) = start(&["serve", "--quiet", "--json", "--bind", "127.0.0.1:0", "--data"], data);
+    (child, addr)
 }
 
 fn files_in(dir: &std::path::Path) -> usize {
@@ -112,24 +116,15 @@ fn killed_mid_upload_the_store_stays_consistent() {
 fn demo_serve_opens_the_reading_room_on_the_bundled_study() {
     let out = std::env::temp_dir().join(format!("cxr-demo-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let addr = free_addr();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cxr"))
-        .args(["demo", "--serve", "--bind", &addr.to_string(), "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(addr, 300, "cxr demo --serve did not start");
+    let (mut child, addr, line) = start(&["demo", "--serve", "--bind", "127.0.0.1:0", "--out"], &out);
+    assert!(line.ends_with(&format!("http://{addr}/#study=1")), "{line}");
     let studies = request(addr, "GET", "/api/studies", &[], b"").json();
     assert_eq!(studies["studies"][0]["label"], "bundled PA chest CR (pydicom-data RG1)");
     let d = request(addr, "GET", "/api/studies/1", &[], b"").json();
     assert_eq!(d["image"]["info"]["modality"], "CR");
     assert_eq!(request(addr, "GET", "/", &[], b"").status, 200);
     child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains(&format!("http://{addr}/#study=1")), "{stdout}");
+    child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -155,17 +150,9 @@ fn serve_refuses_other_addresses_without_a_token_and_uses_the_token_file() {
     let token = data.join("token.txt");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(&token, "  correct-horse-battery\n").unwrap();
-    let addr = free_addr();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cxr"))
-        .args(["serve", "--quiet", "--bind", &addr.to_string(), "--token-file"])
-        .arg(&token)
-        .arg("--data")
-        .arg(&data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(addr, 30, "cxr serve did not start");
+    let token_path = token.to_str().unwrap();
+    let (mut child, addr, _) =
+        start(&["serve", "--quiet", "--json", "--bind", "127.0.0.1:0", "--token-file", token_path, "--data"], &data);
     assert_eq!(request(addr, "GET", "/api/studies", &[], b"").status, 401);
     let ok = request(addr, "GET", "/api/studies", &[("Authorization", "Bearer correct-horse-battery")], b"");
     assert_eq!(ok.status, 200, "the file's surrounding white space is not part of the token");
