@@ -35,8 +35,8 @@ pub struct ScoreArgs {
     /// data/paraphrase-en.gz), the jar, or the jar unpacked. Nothing is downloaded.
     #[arg(long, value_name = "PATH")]
     pub meteor_data: Option<PathBuf>,
-    /// Where METEOR's paraphrase index is kept (built on first use from the 61 MB table, then read in
-    /// milliseconds): default $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr.
+    /// Where METEOR's paraphrase index is kept (built on first use from the 61 MB table; later runs read only
+    /// the entries their texts can match): default $CXR_CACHE_DIR, else $XDG_CACHE_HOME/cxr, else ~/.cache/cxr.
     #[arg(long, value_name = "DIR")]
     pub meteor_cache: Option<PathBuf>,
     /// Read METEOR's whole paraphrase table on every run instead of keeping an index.

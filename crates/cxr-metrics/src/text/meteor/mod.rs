@@ -183,7 +183,7 @@ impl Meteor {
     }
 
     /// As [`Meteor::load_for`], reading the paraphrase table through an index kept in `cache_dir`
-    /// ([`index`]): built on first use (about as long as one uncached load), then a few milliseconds. The
+    /// ([`index`]): built on first use (a few seconds, once), then only the groups the texts need are read. The
     /// second value says what happened, for the user; an index that cannot be written or read falls back to
     /// the table itself, with the reason.
     pub fn load_for_cached(
@@ -200,7 +200,7 @@ impl Meteor {
             note = match &table {
                 Err(e) => format!("{e}; rebuilt it"),
                 Ok(_) => format!(
-                    "METEOR paraphrase index built once at {} (later runs read it in milliseconds)",
+                    "METEOR paraphrase index built once at {} (later runs read only what their texts need)",
                     idx.display()
                 ),
             };
