@@ -3,28 +3,14 @@
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename, so a failed run
 /// never leaves a half-written file behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().with_context(|| format!("output path {} has no file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {} (does the folder exist and is it writable?)", tmp.display()))?;
-        f.write_all(bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.sync_all().ok();
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot move the output into place at {}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    cxr_core::atomic::write_atomic(path, &[bytes]).with_context(|| {
+        format!("cannot create or replace {} (does the folder exist and is it writable?)", path.display())
+    })
 }
 
 /// Writes to `path` atomically, or to stdout when `path` is `None`.

@@ -61,9 +61,12 @@ impl Hasher for FxHasher {
         self.add(i as u64);
     }
 
+    /// The state rotated (as rustc-hash 2 does): hash tables take their bucket from the *low* bits, which
+    /// after the last multiply depend only on the input's low bits — keys packed as `(prefix << 32) | word`
+    /// would otherwise share buckets by their last word. The rotation brings the well-mixed high bits down.
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 
@@ -94,5 +97,17 @@ mod tests {
         assert_eq!(h("abc"), h("abc"));
         assert_ne!(h("abc"), h("abd"));
         assert_ne!(h("abcdefgh1"), h("abcdefgh2"));
+    }
+
+    #[test]
+    fn keys_differing_only_in_high_bits_spread_over_low_bits() {
+        // Packed keys with the same low word must not all land in one bucket of a small table.
+        let bucket = |k: u64| {
+            let mut x = FxHasher::default();
+            x.write_u64(k);
+            x.finish() & 1023
+        };
+        let buckets: std::collections::HashSet<u64> = (1..=256u64).map(|p| bucket((p << 32) | 7)).collect();
+        assert!(buckets.len() > 200, "{} distinct buckets of 256 keys", buckets.len());
     }
 }

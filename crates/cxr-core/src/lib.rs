@@ -21,6 +21,7 @@
 //! assert_eq!("pleural effusion".parse::<Finding>().unwrap(), Finding::PleuralEffusion);
 //! ```
 
+pub mod atomic;
 mod finding;
 pub mod findings;
 pub mod hash;

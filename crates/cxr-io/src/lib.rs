@@ -106,21 +106,5 @@ pub fn read_volume(path: &Path) -> Result<cxr_core::Volume<f32>, IoError> {
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let werr = |source| IoError::Write { path: path.to_path_buf(), source };
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(werr)?;
-        f.write_all(bytes).map_err(werr)?;
-        std::fs::rename(&tmp, path).map_err(werr)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    cxr_core::atomic::write_atomic(path, &[bytes]).map_err(|source| IoError::Write { path: path.to_path_buf(), source })
 }

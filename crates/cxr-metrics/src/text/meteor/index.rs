@@ -19,7 +19,7 @@
 
 use super::resources::{MeteorError, ParaphraseTable};
 use cxr_core::hash::FxHashMap;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CXRMPX01";
@@ -151,22 +151,10 @@ pub fn build(table: &Path, out: &Path) -> Result<(), MeteorError> {
 }
 
 fn write_atomic(path: &Path, parts: &[&[u8]]) -> Result<(), MeteorError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(read_err(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        for p in parts {
-            f.write_all(p)?;
-        }
-        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(read_err(dir))?;
     }
-    result.map_err(read_err(path))
+    cxr_core::atomic::write_atomic(path, parts).map_err(read_err(path))
 }
 
 /// Little-endian reads from a byte slice, bounds-checked.

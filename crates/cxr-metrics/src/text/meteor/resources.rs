@@ -141,10 +141,9 @@ impl SynonymDictionary {
     }
 }
 
-/// The trie's edge key: (state, word), scrambled by a bijection (odd multiply, rotate) because FxHash's
-/// bucket bits are the key's low bits, which would otherwise be the word alone and cluster the map.
+/// The trie's edge key: (state, word).
 fn edge(state: usize, word: u32) -> u64 {
-    (((state as u64) << 32) | u64::from(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(32)
+    ((state as u64) << 32) | u64::from(word)
 }
 
 /// The paraphrase table as the jar's transducer: a trie over reference phrases whose nodes list the
