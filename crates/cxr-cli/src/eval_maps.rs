@@ -74,13 +74,14 @@ pub struct FidArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct SaliencyArgs {
-    /// The model's saliency map.
+    /// The model's saliency map, or a folder of maps (then --fixations and --density are folders with files
+    /// of the same names, and the cases are evaluated in parallel).
     #[arg(long)]
     pub saliency: PathBuf,
-    /// Binary fixation map (non-zero = fixated).
+    /// Binary fixation map (non-zero = fixated), or a folder of them.
     #[arg(long)]
     pub fixations: PathBuf,
-    /// Fixation density map (for CC, KLD, SIM); without it those are left out.
+    /// Fixation density map (for CC, KLD, SIM, EMD), or a folder of them; without it those are left out.
     #[arg(long)]
     pub density: Option<PathBuf>,
     /// AUC-Borji splits and seed (counter-mode SplitMix64 sampler).
@@ -92,6 +93,12 @@ pub struct SaliencyArgs {
     /// benchmark's 1/32 scale; the map sides must be multiples of it).
     #[arg(long, default_value_t = 32)]
     pub emd_block: usize,
+    /// Folders: skip cases that cannot be read or evaluated, list them, and score the rest.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -380,44 +387,168 @@ pub fn fid_cmd(a: FidArgs) -> Result<()> {
     )
 }
 
-pub fn saliency_cmd(a: SaliencyArgs) -> Result<()> {
-    let s = read_grid(&a.saliency)?;
-    let fx = read_grid(&a.fixations)?;
-    same_size(&s, &fx, &a.saliency, &a.fixations)?;
-    let fix: Vec<bool> = fx.data.iter().map(|&v| v > 0.0).collect();
-    if !fix.iter().any(|&v| v) {
-        bail!("{} has no fixated pixel", a.fixations.display());
-    }
-    let mut v = serde_json::json!({
-        "nss_matlab": saliency::nss(&s.data, &fix, saliency::StdDdof::Matlab),
-        "nss_pysaliency": saliency::nss(&s.data, &fix, saliency::StdDdof::Pysaliency),
-        "auc_judd": saliency::auc_judd(&s.data, &fix),
-        "auc_borji": saliency::auc_borji(&s.data, &fix, a.splits, 0.1, a.seed).map(|x| x.0),
-    });
-    if let Some(d) = &a.density {
-        let g = read_grid(d)?;
-        same_size(&s, &g, &a.saliency, d)?;
-        v["cc"] = serde_json::json!(saliency::cc(&s.data, &g.data));
-        v["kld"] = serde_json::json!(saliency::kld(&s.data, &g.data));
-        v["sim_matlab"] = serde_json::json!(saliency::sim(&s.data, &g.data, saliency::SimVariant::Matlab));
-        v["sim_pysaliency"] = serde_json::json!(saliency::sim(&s.data, &g.data, saliency::SimVariant::Pysaliency));
-        let (w, h) = (s.dims[0], s.dims[1]);
-        if a.emd_block == 0 || !w.is_multiple_of(a.emd_block) || !h.is_multiple_of(a.emd_block) {
+/// Reads and checks one saliency case, then scores it.
+fn saliency_case(
+    a: &SaliencyArgs,
+    sp: &Path,
+    fp: &Path,
+    dp: Option<&Path>,
+    options: &saliency::SaliencyOptions,
+) -> Result<saliency::SaliencyScores> {
+    let finite = |g: &Grid, p: &Path| -> Result<()> {
+        if let Some(i) = g.data.iter().position(|v| !v.is_finite()) {
             bail!(
-                "--emd-block {} does not divide the {w}×{h} maps; choose a divisor (e.g. 4 for 64×64, 32 for 224×224 → 7×7)",
-                a.emd_block
+                "{} has a non-finite value ({}) at x {}, y {}: saliency metrics need finite maps; fill missing values first",
+                p.display(),
+                g.data[i],
+                i % g.dims[0].max(1),
+                i / g.dims[0].max(1)
             );
         }
-        v["emd"] = serde_json::json!(saliency::emd(&s.data, &g.data, w, h, a.emd_block));
+        Ok(())
+    };
+    let s = read_grid(sp)?;
+    finite(&s, sp)?;
+    let fx = read_grid(fp)?;
+    same_size(&s, &fx, sp, fp)?;
+    let fix: Vec<bool> = fx.data.iter().map(|&v| v > 0.0).collect();
+    if !fix.iter().any(|&v| v) {
+        bail!("{} has no fixated pixel (no value above 0)", fp.display());
     }
-    let mut t = String::new();
-    for (k, x) in v.as_object().expect("object") {
-        let _ = writeln!(t, "{k:<16} {}", x.as_f64().map_or("undefined".into(), |x| format!("{x:.6}")));
-    }
-    let _ = writeln!(
-        t,
+    let (w, h) = (s.dims[0], s.dims[1]);
+    let density = match dp {
+        Some(d) => {
+            let g = read_grid(d)?;
+            same_size(&s, &g, sp, d)?;
+            finite(&g, d)?;
+            if a.emd_block == 0 || !w.is_multiple_of(a.emd_block) || !h.is_multiple_of(a.emd_block) {
+                bail!(
+                    "--emd-block {} does not divide the {w}×{h} maps of {}; choose a divisor (e.g. 4 for 64×64, 32 for 224×224 → 7×7)",
+                    a.emd_block,
+                    sp.display()
+                );
+            }
+            Some(g)
+        }
+        None => None,
+    };
+    Ok(saliency::evaluate(&s.data, &fix, density.as_ref().map(|g| &g.data[..]), w, h, options))
+}
+
+/// One saliency case: its name and the saliency, fixation and (optional) density files.
+type SaliencyCase = (String, PathBuf, PathBuf, Option<PathBuf>);
+
+/// The cases: one triple of files, or the files of the saliency folder matched by name in the others.
+fn saliency_cases(a: &SaliencyArgs) -> Result<Vec<SaliencyCase>> {
+    let pairs = pairs(&a.saliency, &a.fixations)?;
+    pairs
+        .into_iter()
+        .map(|(name, sp, fp)| {
+            let dp = match &a.density {
+                Some(d) if d.is_dir() => {
+                    let q = d.join(&name);
+                    if !q.is_file() {
+                        bail!("{} has no file {name} to match {}", d.display(), sp.display());
+                    }
+                    Some(q)
+                }
+                Some(_) if a.saliency.is_dir() => {
+                    bail!("--saliency is a folder, so --density must be a folder with files of the same names")
+                }
+                other => other.clone(),
+            };
+            Ok((name, sp, fp, dp))
+        })
+        .collect()
+}
+
+const SALIENCY_NAMES: [&str; 9] =
+    ["nss_matlab", "nss_pysaliency", "auc_judd", "auc_borji", "cc", "kld", "sim_matlab", "sim_pysaliency", "emd"];
+
+fn saliency_values(s: &saliency::SaliencyScores) -> [Option<f64>; 9] {
+    [s.nss_matlab, s.nss_pysaliency, s.auc_judd, s.auc_borji, s.cc, s.kld, s.sim_matlab, s.sim_pysaliency, s.emd]
+}
+
+pub fn saliency_cmd(a: SaliencyArgs) -> Result<()> {
+    use rayon::prelude::*;
+    let options =
+        saliency::SaliencyOptions { borji_splits: a.splits, borji_step: 0.1, seed: a.seed, emd_block: a.emd_block };
+    let conventions = format!(
         "MATLAB = MIT saliency benchmark code; pysaliency variants named; AUC-Borji {} splits, seed {}; EMD on {}x{} block means",
         a.splits, a.seed, a.emd_block, a.emd_block
     );
-    finish(a.json, v, t)
+    let cases = saliency_cases(&a)?;
+    let with_density = a.density.is_some();
+    let shown: Vec<usize> = (0..9).filter(|&k| with_density || k < 4).collect();
+    if !a.saliency.is_dir() {
+        let (_, sp, fp, dp) = &cases[0];
+        let scores = saliency_case(&a, sp, fp, dp.as_deref(), &options)?;
+        let values = saliency_values(&scores);
+        let mut v = serde_json::Map::new();
+        let mut t = String::new();
+        for &k in &shown {
+            v.insert(SALIENCY_NAMES[k].into(), serde_json::json!(values[k]));
+            let _ = writeln!(
+                t,
+                "{:<16} {}",
+                SALIENCY_NAMES[k],
+                values[k].map_or("undefined".into(), |x| format!("{x:.6}"))
+            );
+        }
+        let _ = writeln!(t, "{conventions}");
+        return finish(a.json, serde_json::Value::Object(v), t);
+    }
+    let pb = crate::output::progress(cases.len() as u64, a.quiet, "saliency");
+    let results: Vec<Result<saliency::SaliencyScores>> = cases
+        .par_iter()
+        .map(|(_, sp, fp, dp)| {
+            let r = saliency_case(&a, sp, fp, dp.as_deref(), &options);
+            pb.inc(1);
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    let (mut rows, mut skipped) = (Vec::new(), Vec::new());
+    let mut t = format!("{:<28}", "case");
+    for &k in &shown {
+        let _ = write!(t, " {:>10}", SALIENCY_NAMES[k].replace("_pysaliency", "_pys").replace("_matlab", "_mat"));
+    }
+    t.push('\n');
+    let (mut sums, mut counts) = ([0.0f64; 9], [0usize; 9]);
+    for ((name, sp, ..), r) in cases.iter().zip(results) {
+        let scores = match r {
+            Ok(s) => s,
+            Err(e) if a.keep_going => {
+                skipped.push(serde_json::json!({"case": name, "error": format!("{e:#}")}));
+                continue;
+            }
+            Err(e) => return Err(e.context(format!("case {} (use --keep-going to skip bad cases)", sp.display()))),
+        };
+        let values = saliency_values(&scores);
+        let _ = write!(t, "{name:<28}");
+        for &k in &shown {
+            let _ = write!(t, " {:>10}", values[k].map_or("—".into(), |x| format!("{x:.4}")));
+            if let Some(x) = values[k] {
+                sums[k] += x;
+                counts[k] += 1;
+            }
+        }
+        t.push('\n');
+        rows.push(serde_json::json!({"case": name, "scores": scores}));
+    }
+    if rows.is_empty() {
+        bail!("no case of {} could be scored ({} skipped)", a.saliency.display(), skipped.len());
+    }
+    let mut means = serde_json::Map::new();
+    let _ = write!(t, "{:<28}", format!("mean of {}", rows.len()));
+    for &k in &shown {
+        let m = (counts[k] > 0).then(|| sums[k] / counts[k] as f64);
+        means.insert(SALIENCY_NAMES[k].into(), serde_json::json!(m));
+        let _ = write!(t, " {:>10}", m.map_or("—".into(), |x| format!("{x:.4}")));
+    }
+    let _ = writeln!(t, "\n{conventions}; means over the cases where a metric is defined");
+    for s in &skipped {
+        let _ = writeln!(t, "skipped {}: {}", s["case"].as_str().unwrap_or(""), s["error"].as_str().unwrap_or(""));
+    }
+    finish(a.json, serde_json::json!({"cases": rows, "mean": means, "skipped": skipped}), t)
 }

@@ -1025,6 +1025,38 @@ fn eval_map_subcommands_reproduce_the_references() {
     assert!((s["auc_judd"].as_f64().unwrap() - 0.8305600500722452).abs() < 1e-9);
     assert!((s["emd"].as_f64().unwrap() - 1.5244186376).abs() < 1e-7, "{}", s["emd"]);
     assert!((s["kld"].as_f64().unwrap() - 0.6936055966938817).abs() < 1e-9);
+    // Folders: cases matched by name and scored in parallel; a map with NaN is an error naming the file and the
+    // pixel, or skipped with --keep-going.
+    let folders = tmp("saliency-folders");
+    for sub in ["s", "f", "g"] {
+        std::fs::create_dir_all(folders.join(sub)).unwrap();
+    }
+    for case in ["a.csv", "b.csv", "c.csv"] {
+        std::fs::copy(eval_data("saliency_S_64x64.csv"), folders.join("s").join(case)).unwrap();
+        std::fs::copy(eval_data("fixation_map_F_64x64.csv"), folders.join("f").join(case)).unwrap();
+        std::fs::copy(eval_data("gaze_density_G_64x64.csv"), folders.join("g").join(case)).unwrap();
+    }
+    let bad = std::fs::read_to_string(folders.join("s/c.csv")).unwrap();
+    let (first, rest) = bad.split_once(',').unwrap();
+    std::fs::write(folders.join("s/c.csv"), format!("{first},nan,{}", rest.split_once(',').unwrap().1)).unwrap();
+    let dir = |d: &str| folders.join(d).to_string_lossy().into_owned();
+    let batch = |extra: &[&str]| {
+        let mut args = vec!["eval", "saliency", "--json", "--emd-block", "4"];
+        let (s, f, g) = (dir("s"), dir("f"), dir("g"));
+        args.extend(["--saliency", &s, "--fixations", &f, "--density", &g]);
+        args.extend_from_slice(extra);
+        cxr(&args, None)
+    };
+    let o = batch(&[]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("c.csv has a non-finite value (NaN) at x 1, y 0"), "{}", text(&o.stderr));
+    let o = batch(&["--keep-going"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["cases"].as_array().unwrap().len(), 2);
+    assert_eq!(v["skipped"][0]["case"], "c.csv");
+    assert_eq!(v["cases"][1]["scores"]["auc_judd"], s["auc_judd"]);
+    assert!((v["mean"]["emd"].as_f64().unwrap() - s["emd"].as_f64().unwrap()).abs() < 1e-12);
     // Localisation: gt and pred CSVs from the reference boxes.
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(eval_data("localization_reference.json")).unwrap()).unwrap();
