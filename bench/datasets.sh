@@ -27,6 +27,7 @@ spec() {
   esac
 }
 : > bench/out/datasets_cxr.jsonl
+: > bench/out/datasets_cxr_every.jsonl
 for cfg in nih/default nih/all nih-google/default nih-google/all rsna/default rsna/all padchest/default padchest/all \
            chexpert/default chexpert/all openi/default openi/all siim/default vindr/default; do
   ds=${cfg%/*}; mode=${cfg#*/}
@@ -38,6 +39,19 @@ for cfg in nih/default nih/all nih-google/default nih-google/all rsna/default rs
     times="$times $(echo "$e - $s" | bc)"
   done
   echo "{\"config\": \"$cfg\", \"times\": \"$times\", \"file\": \"$out\"}" >> bench/out/datasets_cxr.jsonl
+done
+# One command over every file (datasets read in parallel), once with torchxrayvision's defaults and once with
+# all images; compared with the sum of the matching torchxrayvision constructors.
+all_specs=""
+for ds in nih nih-google rsna padchest chexpert openi siim vindr; do all_specs="$all_specs $(spec "$ds")"; done
+for mode in default all; do
+  if [ "$mode" = default ]; then flags="--txv-defaults"; else flags="--txv-compat"; fi
+  times=""
+  for r in $(seq "$RUNS"); do
+    s=$(date +%s.%N); target/release/cxr datasets stats $all_specs $flags --json -q > "bench/out/datasets_cxr_every_${mode}.json"; e=$(date +%s.%N)
+    times="$times $(echo "$e - $s" | bc)"
+  done
+  echo "{\"mode\": \"$mode\", \"times\": \"$times\"}" >> bench/out/datasets_cxr_every.jsonl
 done
 $V/bin/python - <<'PY'
 import json, statistics
@@ -52,5 +66,13 @@ for line in open("bench/out/datasets_cxr.jsonl"):
     tp += p["median_s"]; tc += t
     print(f"{c['config']:<20} n {s['images']:>7} vs {p['n']:>7}  counts {'equal' if same else 'DIFFER'}  "
           f"cxr {t:.3f} s vs txv {p['median_s']:.2f} s -> {p['median_s'] / t:.0f}x")
-print(f"all configurations: cxr {tc:.2f} s vs torchxrayvision {tp:.1f} s -> {tp / tc:.0f}x; counts {'all equal' if ok else 'SOME DIFFER'}")
+print(f"all configurations: cxr {tc:.2f} s vs torchxrayvision {tp:.1f} s -> {tp / tc:.1f}x; counts {'all equal' if ok else 'SOME DIFFER'}")
+for line in open("bench/out/datasets_cxr_every.jsonl"):
+    c = json.loads(line)
+    names = [k for k in peer if k.endswith("/" + c["mode"])] + (["siim/default", "vindr/default"] if c["mode"] == "all" else [])
+    stats = {s["dataset"]: s for s in json.load(open(f"bench/out/datasets_cxr_every_{c['mode']}.json"))}
+    same = all(stats[k.split("/")[0]]["images"] == peer[k]["n"] for k in names)
+    tp = sum(peer[k]["median_s"] for k in names)
+    t = statistics.median(float(x) for x in c["times"].split())
+    print(f"one command, every file, {c['mode']:<7}: cxr {t:.3f} s vs txv {tp:.2f} s ({len(names)} constructors) -> {tp / t:.1f}x; rows {'equal' if same else 'DIFFER'}")
 PY

@@ -194,13 +194,20 @@ fn harmonize_cmd(a: HarmonizeArgs, stats_only: bool) -> Result<()> {
     let specs: Vec<(Dataset, Vec<PathBuf>)> = a.specs.iter().map(|s| parse_spec(s)).collect::<Result<_>>()?;
     let opts = options(&a);
     let pb = progress(specs.len() as u64, a.quiet, "reading datasets");
-    let mut sets = Vec::new();
-    for (d, files) in &specs {
-        let h = harmonize(*d, files, &opts).with_context(|| format!("harmonizing {}", d.name()))?;
-        pb.inc(1);
-        sets.push(h);
-    }
+    // Datasets are independent: read them in parallel, report in the order given.
+    let results: Vec<Result<_>> = {
+        use rayon::prelude::*;
+        specs
+            .par_iter()
+            .map(|(d, files)| {
+                let h = harmonize(*d, files, &opts).with_context(|| format!("harmonizing {}", d.name()));
+                pb.inc(1);
+                h
+            })
+            .collect()
+    };
     pb.finish_and_clear();
+    let sets = results.into_iter().collect::<Result<Vec<_>>>()?;
     for h in &sets {
         for (what, n) in &h.unknown_values {
             eprintln!("warning: {}: {n} cell(s) with unknown value {what} (read as missing)", h.dataset.name());

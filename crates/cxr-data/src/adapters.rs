@@ -5,6 +5,8 @@ use crate::table::{first_row_per_key, group_first, read_csv, read_file_bytes, Ta
 use crate::{Attributes, DataError, Dataset, Harmonized, Options, Record, Value};
 use aho_corasick::AhoCorasick;
 use cxr_core::hash::FxHashMap as HashMap;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -351,14 +353,31 @@ const CHEX_13: [&str; 13] = [
 ];
 
 /// CheXpert-convention cells: 1 / 0 / −1 / blank (as `1.0`, `0`, `-1.0` …); anything else is counted.
-fn chexpert_value(cell: Option<&str>, column: &str, unknown: &mut BTreeMap<String, usize>) -> Value {
+/// Label cells outside a dataset's conventions, as `column=value`, gathered per row (most rows have none, and
+/// an empty `Vec` does not allocate) so that rows can be read in parallel and counted afterwards.
+type UnknownCells = Vec<String>;
+
+fn count_unknown(into: &mut BTreeMap<String, usize>, cells: UnknownCells) {
+    for c in cells {
+        *into.entry(c).or_insert(0) += 1;
+    }
+}
+
+fn chexpert_value(cell: Option<&str>, column: &str, unknown: &mut UnknownCells) -> Value {
     let cell = cell?;
+    // The spellings the files use, without parsing; anything else goes through the number parser.
+    match cell {
+        "1.0" | "1" => return Some(1),
+        "0.0" | "0" => return Some(0),
+        "-1.0" | "-1" => return Some(-1),
+        _ => {}
+    }
     match cell.trim().parse::<f64>() {
         Ok(1.0) => Some(1),
         Ok(0.0) => Some(0),
         Ok(-1.0) => Some(-1),
         _ => {
-            *unknown.entry(format!("{column}={cell}")).or_insert(0) += 1;
+            unknown.push(format!("{column}={cell}"));
             None
         }
     }
@@ -373,7 +392,7 @@ fn chexpert_labels(
     first_label_col: usize,
     compat: bool,
     healthy_touches_support_devices: bool,
-    unknown: &mut BTreeMap<String, usize>,
+    unknown: &mut UnknownCells,
 ) -> Vec<Value> {
     let no_finding = chexpert_value(t.get(row, first_label_col), "No Finding", unknown);
     CHEX_SORTED
@@ -422,38 +441,49 @@ fn chexpert(path: &Path, plus: Option<&Path>, opts: &Options) -> Result<Harmoniz
     no_duplicates(path, &t, "Path", Dataset::Chexpert)?;
     // View: AP/PA for frontal images, L for laterals (1083-1085); patient from the path.
     t.add_column("view", |t, r| match t.get(r, 3) {
-        Some("Frontal") => t.get(r, 4).map(str::to_string),
-        Some("Lateral") => Some("L".into()),
-        other => other.map(str::to_string),
+        Some("Frontal") => t.get(r, 4).map(Cow::Borrowed),
+        Some("Lateral") => Some(Cow::Borrowed("L")),
+        other => other.map(Cow::Borrowed),
     });
     t.add_column("patient", |t, r| {
         let p = t.get(r, 0)?;
-        let i = p.find("patient")?;
-        let digits: String = p[i + 7..].chars().take_while(|c| c.is_ascii_digit()).collect();
-        (!digits.is_empty()).then(|| format!("patient{digits}"))
+        let i = p.as_bytes().windows(7).position(|w| w == b"patient")?;
+        let digits = p[i + 7..].bytes().take_while(u8::is_ascii_digit).count();
+        (digits > 0).then(|| Cow::Borrowed(&p[i..i + 7 + digits]))
     });
     let (view_col, patient_col) = (t.columns.len() - 2, t.columns.len() - 1);
     filter_views(&mut t, view_col, &opts.views);
     if opts.unique_patients {
         t = unique(&t, patient_col, opts);
     }
-    let mut unknown = BTreeMap::new();
-    let records: Vec<Record> = (0..t.len())
+    // Rows are independent: built in parallel, collected in order.
+    let rows: Vec<(Record, UnknownCells)> = (0..t.len())
+        .into_par_iter()
         .map(|r| {
-            let path_s = t.get(r, 0).unwrap_or_default().to_string();
-            let study = path_s.split('/').find(|s| s.starts_with("study")).map(str::to_string);
-            let patient = t.get(r, patient_col).map(|p| p.trim_start_matches("patient").to_string());
+            let path = t.get(r, 0).unwrap_or_default();
+            let study = path.split('/').find(|s| s.starts_with("study"));
+            let patient = t.get(r, patient_col).map(|p| p.trim_start_matches("patient"));
             let age = num(t.get(r, 2)).filter(|&a| opts.txv_compat || a > 0.0);
-            Record {
-                study_id: study.map(|s| format!("{}/{s}", patient.clone().unwrap_or_default())),
-                image_id: path_s,
-                patient_id: patient,
+            let mut unknown = UnknownCells::new();
+            let record = Record {
+                study_id: study.map(|s| format!("{}/{s}", patient.unwrap_or_default())),
+                image_id: path.to_string(),
+                patient_id: patient.map(str::to_string),
                 view: t.get(r, view_col).unwrap_or_default().to_string(),
                 sex: sex_code(t.get(r, 1)),
                 age,
                 split: None,
                 labels: chexpert_labels(&t, r, 5, opts.txv_compat, false, &mut unknown),
-            }
+            };
+            (record, unknown)
+        })
+        .collect();
+    let mut unknown = BTreeMap::new();
+    let records: Vec<Record> = rows
+        .into_iter()
+        .map(|(record, cells)| {
+            count_unknown(&mut unknown, cells);
+            record
         })
         .collect();
     let mut notes = vec![
@@ -608,6 +638,9 @@ fn mimic(labels: &Path, meta: &Path, split: Option<&Path>, opts: &Options) -> Re
     let records = (0..t.len())
         .map(|r| {
             let image = t.get(r, dicom_col).unwrap_or_default().to_string();
+            let mut cells = UnknownCells::new();
+            let labels = chexpert_labels(&t, r, 2, opts.txv_compat, opts.txv_compat, &mut cells);
+            count_unknown(&mut unknown, cells);
             Record {
                 split: splits.get(&image).cloned(),
                 image_id: image,
@@ -616,7 +649,7 @@ fn mimic(labels: &Path, meta: &Path, split: Option<&Path>, opts: &Options) -> Re
                 view: t.get(r, view_col).unwrap_or_default().to_string(),
                 sex: None,
                 age: None,
-                labels: chexpert_labels(&t, r, 2, opts.txv_compat, opts.txv_compat, &mut unknown),
+                labels,
             }
         })
         .collect();
@@ -768,24 +801,19 @@ fn padchest(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
             })
             .collect()
     };
-    let (mut compat_l, mut fixed_l) = (Vec::new(), Vec::new());
-    let records: Vec<Record> = (0..t.len())
+    // Rows are independent: built in parallel, collected in order (with both label versions outside compat
+    // mode, for the note on how often they differ).
+    let rows: Vec<(Record, Option<Vec<Value>>)> = (0..t.len())
+        .into_par_iter()
         .map(|r| {
             let raw = t.get(r, 6).unwrap_or("");
             let compat: Vec<Value> = subs.matches(raw).into_iter().map(b).collect();
-            let labels = if opts.txv_compat {
-                compat
-            } else {
-                let fixed = fixed_labels(raw);
-                compat_l.push(compat);
-                fixed_l.push(fixed.clone());
-                fixed
-            };
+            let (labels, compat) = if opts.txv_compat { (compat, None) } else { (fixed_labels(raw), Some(compat)) };
             let birth = num(t.get(r, 3));
             let study_year = t.get(r, 7).and_then(|d| d.get(..4)).and_then(|y| y.parse::<f64>().ok());
             let age =
                 if opts.txv_compat { birth.map(|b| 2017.0 - b) } else { study_year.zip(birth).map(|(y, b)| y - b) };
-            Record {
+            let record = Record {
                 image_id: t.get(r, 0).unwrap_or_default().to_string(),
                 patient_id: t.get(r, 2).map(str::to_string),
                 study_id: t.get(r, 1).map(str::to_string),
@@ -794,7 +822,19 @@ fn padchest(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
                 age,
                 split: None,
                 labels,
+            };
+            (record, compat)
+        })
+        .collect();
+    let (mut compat_l, mut fixed_l) = (Vec::new(), Vec::new());
+    let records: Vec<Record> = rows
+        .into_iter()
+        .map(|(record, compat)| {
+            if let Some(c) = compat {
+                compat_l.push(c);
+                fixed_l.push(record.labels.clone());
             }
+            record
         })
         .collect();
     let pathologies: Vec<String> = names.iter().map(|n| n.trim_end_matches('\'').to_string()).collect();

@@ -25,6 +25,7 @@
 //! on the full files.
 
 mod adapters;
+mod csvscan;
 pub mod split;
 pub mod stats;
 pub mod table;
@@ -244,30 +245,34 @@ pub struct Counts {
 impl Harmonized {
     /// Counts per own pathology.
     pub fn totals(&self) -> Vec<(String, Counts)> {
-        self.pathologies.iter().enumerate().map(|(k, p)| (p.clone(), self.count(k))).collect()
+        self.pathologies.iter().cloned().zip(self.counts()).collect()
     }
 
-    fn count(&self, k: usize) -> Counts {
-        let mut c = Counts::default();
+    /// Counts of every pathology in one pass over the records (each record's labels are read once).
+    fn counts(&self) -> Vec<Counts> {
+        let mut counts = vec![Counts::default(); self.pathologies.len()];
         for r in &self.records {
-            match r.labels[k] {
-                Some(1) => c.pos += 1,
-                Some(0) => c.neg += 1,
-                Some(_) => c.uncertain += 1,
-                None => c.missing += 1,
+            for (c, v) in counts.iter_mut().zip(&r.labels) {
+                match v {
+                    Some(1) => c.pos += 1,
+                    Some(0) => c.neg += 1,
+                    Some(_) => c.uncertain += 1,
+                    None => c.missing += 1,
+                }
             }
         }
-        c
+        counts
     }
 
     /// Counts for a requested pathology list (torchxrayvision's `relabel_dataset`): a pathology the dataset
     /// lacks is all missing.
     pub fn totals_for(&self, names: &[&str]) -> Vec<(String, Counts)> {
+        let counts = self.counts();
         names
             .iter()
             .map(|n| {
                 let c = match self.pathologies.iter().position(|p| p == n) {
-                    Some(k) => self.count(k),
+                    Some(k) => counts[k],
                     None => Counts { missing: self.records.len(), ..Counts::default() },
                 };
                 (n.to_string(), c)

@@ -1,6 +1,7 @@
 //! Per-dataset statistics: counts, views, sex, age and label prevalence.
 
 use crate::{Counts, Harmonized};
+use cxr_core::hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -55,15 +56,20 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 /// Statistics of a harmonised dataset.
 pub fn stats(h: &Harmonized) -> Stats {
-    let mut views = BTreeMap::new();
-    let mut sex = BTreeMap::new();
-    let mut patients = std::collections::HashSet::new();
+    // Counted under borrowed keys (hundreds of thousands of records, a handful of distinct values), then
+    // turned into sorted owned maps.
+    let owned = |m: FxHashMap<&str, usize>| -> BTreeMap<String, usize> {
+        m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    };
+    let mut views: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut sex: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut patients: FxHashSet<&str> = FxHashSet::default();
     let mut ages = Vec::new();
     for r in &h.records {
         if !r.view.is_empty() {
-            *views.entry(r.view.clone()).or_insert(0) += 1;
+            *views.entry(&r.view).or_insert(0) += 1;
         }
-        *sex.entry(r.sex.clone().unwrap_or_else(|| "unknown".into())).or_insert(0) += 1;
+        *sex.entry(r.sex.as_deref().unwrap_or("unknown")).or_insert(0) += 1;
         if let Some(p) = &r.patient_id {
             patients.insert(p.as_str());
         }
@@ -71,14 +77,16 @@ pub fn stats(h: &Harmonized) -> Stats {
             ages.push(a);
         }
     }
+    let (views, sex) = (owned(views), owned(sex));
     ages.sort_by(f64::total_cmp);
     let mut demographics = BTreeMap::new();
     for name in DEMOGRAPHIC_ATTRIBUTES {
         let Some(k) = h.attributes.names.iter().position(|n| n == name) else { continue };
-        let counts: &mut BTreeMap<String, usize> = demographics.entry(name.to_string()).or_default();
+        let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
         for v in &h.attributes.values {
-            *counts.entry(v[k].clone().unwrap_or_else(|| "missing".into())).or_insert(0) += 1;
+            *counts.entry(v[k].as_deref().unwrap_or("missing")).or_insert(0) += 1;
         }
+        demographics.insert(name.to_string(), owned(counts));
     }
     let age = (!ages.is_empty()).then(|| AgeSummary {
         n: ages.len(),

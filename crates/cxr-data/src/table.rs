@@ -3,22 +3,39 @@
 //! `pandas.read_csv` calls NaN.
 
 use crate::DataError;
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
-/// Cells pandas' `read_csv` reads as NaN by default (its `STR_NA_VALUES`), plus the empty cell.
-const PANDAS_NA: &[&str] = &[
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
-    "NULL", "NaN", "None", "n/a", "nan", "null",
-];
-
-/// Whether a cell is missing by pandas' default rules.
+/// Whether a cell is missing by pandas' default rules: the empty cell and pandas' `STR_NA_VALUES`.
 pub fn is_na(cell: &str) -> bool {
-    PANDAS_NA.contains(&cell)
+    // A match compiles to a switch on the length, then a few comparisons; most cells are decided at once.
+    matches!(
+        cell,
+        "" | "#N/A"
+            | "#N/A N/A"
+            | "#NA"
+            | "-1.#IND"
+            | "-1.#QNAN"
+            | "-NaN"
+            | "-nan"
+            | "1.#IND"
+            | "1.#QNAN"
+            | "<NA>"
+            | "N/A"
+            | "NA"
+            | "NULL"
+            | "NaN"
+            | "None"
+            | "n/a"
+            | "nan"
+            | "null"
+    )
 }
 
 /// A table of the requested columns. Cells live in one text arena (a label file has millions of them:
-/// one allocation each would dominate the run time); a cell is a span of it, or missing.
+/// one allocation each would dominate the run time); a cell is a span of it, or missing. Columns are stored
+/// separately, so adding a column or dropping rows touches only what changes.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub columns: Vec<String>,
@@ -26,8 +43,10 @@ pub struct Table {
     text: std::sync::Arc<String>,
     /// Cells set after reading (see [`Table::set`]).
     extra: String,
-    /// `rows × columns` spans: `start << 32 | len`, the top bit of `start` marking `extra`; `u64::MAX` = missing.
-    cells: Vec<u64>,
+    /// One vector of spans per column: `start << 32 | len`, the top bit of `start` marking `extra`;
+    /// `u64::MAX` = missing.
+    cells: Vec<Vec<u64>>,
+    rows: usize,
 }
 
 const MISSING: u64 = u64::MAX;
@@ -36,7 +55,11 @@ const IN_EXTRA: u64 = 1 << 63;
 impl Table {
     /// An empty table with these columns.
     pub fn new(columns: &[&str]) -> Table {
-        Table { columns: columns.iter().map(|c| c.to_string()).collect(), ..Table::default() }
+        Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            cells: vec![Vec::new(); columns.len()],
+            ..Table::default()
+        }
     }
 
     /// The index of a column (which the reader has already checked exists).
@@ -46,17 +69,18 @@ impl Table {
 
     /// The number of rows.
     pub fn len(&self) -> usize {
-        self.cells.len().checked_div(self.columns.len()).unwrap_or(0)
+        self.rows
     }
 
     /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.rows == 0
     }
 
     /// A cell, `None` when missing.
+    #[inline]
     pub fn get(&self, row: usize, col: usize) -> Option<&str> {
-        let c = *self.cells.get(row * self.columns.len() + col)?;
+        let c = *self.cells.get(col)?.get(row)?;
         if c == MISSING {
             return None;
         }
@@ -82,49 +106,83 @@ impl Table {
     /// Sets a cell (the value is copied into the table).
     pub fn set(&mut self, row: usize, col: usize, v: Option<&str>) {
         let span = self.span_extra(v);
-        let n = self.columns.len();
-        self.cells[row * n + col] = span;
+        if let Some(c) = self.cells.get_mut(col).and_then(|c| c.get_mut(row)) {
+            *c = span;
+        }
     }
 
-    /// Appends a column computed from each row.
-    pub fn add_column(&mut self, name: &str, f: impl Fn(&Table, usize) -> Option<String>) {
-        let n = self.columns.len();
-        let values: Vec<Option<String>> = (0..self.len()).map(|r| f(self, r)).collect();
-        let mut cells = Vec::with_capacity(self.cells.len() + values.len());
-        for (r, v) in values.iter().enumerate() {
-            cells.extend_from_slice(&self.cells[r * n..(r + 1) * n]);
-            cells.push(self.span_extra(v.as_deref()));
+    /// The span of `v` if it is a slice of one of the table's arenas (so it need not be copied).
+    fn span_within(&self, v: &str) -> Option<u64> {
+        let at = v.as_ptr() as usize;
+        let inside = |arena: &str| {
+            let base = arena.as_ptr() as usize;
+            (at >= base && at + v.len() <= base + arena.len()).then(|| ((at - base) as u64) << 32 | v.len() as u64)
+        };
+        inside(&self.text).or_else(|| inside(&self.extra).map(|s| s | IN_EXTRA))
+    }
+
+    /// Appends a column computed from each row. A value borrowed from the table's own cells is referenced,
+    /// not copied; only new text is stored.
+    pub fn add_column(&mut self, name: &str, f: impl for<'a> Fn(&'a Table, usize) -> Option<Cow<'a, str>>) {
+        let mut new_text: Vec<(usize, String)> = Vec::new();
+        let mut column: Vec<u64> = (0..self.rows)
+            .map(|r| match f(self, r) {
+                None => MISSING,
+                Some(Cow::Borrowed(v)) => self.span_within(v).unwrap_or_else(|| {
+                    new_text.push((r, v.to_string()));
+                    MISSING
+                }),
+                Some(Cow::Owned(v)) => {
+                    new_text.push((r, v));
+                    MISSING
+                }
+            })
+            .collect();
+        for (r, v) in new_text {
+            column[r] = self.span_extra(Some(&v));
         }
-        self.cells = cells;
+        self.cells.push(column);
         self.columns.push(name.to_string());
     }
 
     /// Appends a row of cells copied from `values` (one per column).
+    /// Missing cells fill a short row; extra values are ignored.
     pub fn push_row(&mut self, values: &[Option<&str>]) {
-        for v in values {
-            let s = self.span_extra(*v);
-            self.cells.push(s);
+        for c in 0..self.cells.len() {
+            let span = self.span_extra(values.get(c).copied().flatten());
+            self.cells[c].push(span);
         }
+        self.rows += 1;
     }
 
     /// Keeps the rows for which `keep` is true, in order.
     pub fn retain(&mut self, keep: impl Fn(&Table, usize) -> bool) {
-        let n = self.columns.len();
-        let kept: Vec<usize> = (0..self.len()).filter(|&r| keep(self, r)).collect();
-        self.cells = kept.iter().flat_map(|&r| self.cells[r * n..(r + 1) * n].iter().copied()).collect();
+        let kept: Vec<bool> = (0..self.rows).map(|r| keep(self, r)).collect();
+        for column in &mut self.cells {
+            let mut flags = kept.iter();
+            column.retain(|_| *flags.next().unwrap_or(&false));
+        }
+        self.rows = kept.iter().filter(|&&k| k).count();
     }
 
     /// The rows in this order (indices may repeat or be left out).
     pub fn select(&self, rows: &[usize]) -> Table {
-        let n = self.columns.len();
-        let cells = rows.iter().flat_map(|&r| self.cells[r * n..(r + 1) * n].iter().copied()).collect();
-        Table { columns: self.columns.clone(), text: self.text.clone(), extra: self.extra.clone(), cells }
+        let cells = self.cells.iter().map(|c| rows.iter().map(|&r| c[r]).collect()).collect();
+        Table {
+            columns: self.columns.clone(),
+            text: self.text.clone(),
+            extra: self.extra.clone(),
+            cells,
+            rows: rows.len(),
+        }
     }
 
     /// Sorts rows by a column (missing first), stably.
     pub fn sort_by_column(&mut self, col: usize) {
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.sort_by(|&a, &b| self.get(a, col).cmp(&self.get(b, col)));
+        // Keys gathered once; the row index breaks ties, which makes the unstable sort stable.
+        let mut keys: Vec<(Option<&str>, usize)> = (0..self.len()).map(|r| (self.get(r, col), r)).collect();
+        keys.sort_unstable();
+        let order: Vec<usize> = keys.into_iter().map(|(_, r)| r).collect();
         *self = self.select(&order);
     }
 }
@@ -216,21 +274,23 @@ pub fn read_csv_bytes(path: &Path, bytes: &[u8], wanted: &[&str], expected: &str
 }
 
 fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> Result<Table, DataError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 16).from_reader(input);
-    let header: Vec<String> = rdr
-        .byte_headers()
-        .map_err(|e| DataError::format(path, format!("has no readable CSV header ({e})")))?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = String::from_utf8_lossy(h).into_owned();
-            if i == 0 {
-                h.trim_start_matches('\u{feff}').to_string()
-            } else {
-                h
-            }
-        })
-        .collect();
+    let malformed = |e: std::io::Error| DataError::format(path, format!("has a malformed CSV row ({e})"));
+    let mut rdr = crate::csvscan::Scanner::new(input);
+    let header: Vec<String> = match rdr.next_record().map_err(malformed)? {
+        Some(h) => h
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let h = String::from_utf8_lossy(h).into_owned();
+                if i == 0 {
+                    h.trim_start_matches('\u{feff}').to_string()
+                } else {
+                    h
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     // A wanted name may list alternatives, `A|B` (e.g. NIH's "Patient Gender|Patient Sex"); the column is
     // then called by its first name.
     let find = |w: &str| w.split('|').find_map(|alt| header.iter().position(|h| h == alt));
@@ -244,28 +304,24 @@ fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> 
     }
     let index: Vec<usize> = wanted.iter().map(|w| find(w).unwrap_or(0)).collect();
     let mut text = String::with_capacity(1 << 20);
-    let mut cells = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(DataError::format(path, format!("has a malformed CSV row ({e})"))),
-        }
-        for &i in &index {
+    let mut cells: Vec<Vec<u64>> = vec![Vec::new(); index.len()];
+    let mut rows = 0;
+    while let Some(record) = rdr.next_record().map_err(malformed)? {
+        for (column, &i) in cells.iter_mut().zip(&index) {
             let raw = record.get(i).unwrap_or(b"");
             let cell = match std::str::from_utf8(raw) {
                 Ok(s) => std::borrow::Cow::Borrowed(s),
                 Err(_) => String::from_utf8_lossy(raw),
             };
             if is_na(&cell) {
-                cells.push(MISSING);
+                column.push(MISSING);
             } else {
                 let start = text.len() as u64;
                 text.push_str(&cell);
-                cells.push((start << 32) | cell.len() as u64);
+                column.push((start << 32) | cell.len() as u64);
             }
         }
+        rows += 1;
         if text.len() >= 1 << 31 {
             return Err(DataError::format(path, "is too large (more than 2 GB in the columns read); split it"));
         }
@@ -275,6 +331,7 @@ fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> 
         text: std::sync::Arc::new(text),
         extra: String::new(),
         cells,
+        rows,
     })
 }
 
@@ -284,15 +341,17 @@ fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> 
 /// `unique_patients=True` does this; [`first_row_per_key`] is the row-wise alternative.
 pub fn group_first(t: &Table, key: usize) -> Table {
     let groups = grouped(t, key);
-    let n = t.columns.len();
-    let mut cells = Vec::with_capacity(groups.len() * n);
-    for members in &groups {
-        for c in 0..n {
-            let first = members.iter().map(|&r| t.cells[r * n + c]).find(|&x| x != MISSING).unwrap_or(MISSING);
-            cells.push(first);
-        }
-    }
-    Table { columns: t.columns.clone(), text: t.text.clone(), extra: t.extra.clone(), cells }
+    let cells = t
+        .cells
+        .iter()
+        .map(|column| {
+            groups
+                .iter()
+                .map(|members| members.iter().map(|&r| column[r]).find(|&x| x != MISSING).unwrap_or(MISSING))
+                .collect()
+        })
+        .collect();
+    Table { columns: t.columns.clone(), text: t.text.clone(), extra: t.extra.clone(), cells, rows: groups.len() }
 }
 
 /// The first row (whole) of each key, in the same key order as [`group_first`].
@@ -358,9 +417,11 @@ mod tests {
     fn arena_edits() {
         let mut t = table(&[&["1", "a", ""], &["2", "b", "c"]]);
         t.set(0, 2, Some("new"));
-        t.add_column("d", |t, r| t.get(r, 1).map(|v| v.to_uppercase()));
+        t.add_column("d", |t, r| t.get(r, 1).map(|v| Cow::Owned(v.to_uppercase())));
+        t.add_column("e", |t, r| t.get(r, 2).map(Cow::Borrowed));
+        t.add_column("f", |_, _| Some(Cow::Borrowed("static")));
         t.retain(|t, r| t.get(r, 0) != Some("2"));
-        assert_eq!(row(&t, 0), vec![Some("1"), Some("a"), Some("new"), Some("A")]);
+        assert_eq!(row(&t, 0), vec![Some("1"), Some("a"), Some("new"), Some("A"), Some("new"), Some("static")]);
         assert_eq!(t.len(), 1);
     }
 
