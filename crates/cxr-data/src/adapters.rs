@@ -1087,11 +1087,12 @@ fn xml_unescape(s: &str) -> String {
 /// Texts of every `<tag>…</tag>` (no attributes on these tags in the OpenI reports).
 fn xml_texts(xml: &str, tag: &str) -> Vec<String> {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let (find_open, find_close) = (memchr::memmem::Finder::new(&open), memchr::memmem::Finder::new(&close));
     let mut out = Vec::new();
     let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
+    while let Some(i) = find_open.find(rest.as_bytes()) {
         let after = &rest[i + open.len()..];
-        let Some(j) = after.find(&close) else { break };
+        let Some(j) = find_close.find(after.as_bytes()) else { break };
         out.push(xml_unescape(after[..j].trim()));
         rest = &after[j + close.len()..];
     }
@@ -1102,11 +1103,12 @@ fn xml_texts(xml: &str, tag: &str) -> Vec<String> {
 fn xml_attrs(xml: &str, tag: &str, attr: &str) -> Vec<String> {
     let open = format!("<{tag} ");
     let key = format!("{attr}=\"");
+    let find_open = memchr::memmem::Finder::new(&open);
     let mut out = Vec::new();
     let mut rest = xml;
-    while let Some(i) = rest.find(&open) {
+    while let Some(i) = find_open.find(rest.as_bytes()) {
         let after = &rest[i + open.len()..];
-        let end = after.find('>').unwrap_or(after.len());
+        let end = memchr::memchr(b'>', after.as_bytes()).unwrap_or(after.len());
         if let Some(k) = after[..end].find(&key) {
             let v = &after[k + key.len()..end];
             if let Some(q) = v.find('"') {
