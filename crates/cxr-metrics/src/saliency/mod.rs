@@ -270,7 +270,13 @@ fn auc_judd_with(s: &[f64], k: MinMaxScale, fix: &[usize]) -> Option<f64> {
     }
     th.sort_by(|a, b| b.total_cmp(a));
     let scale = if k.range > 0.0 { JUDD_BUCKETS as f64 / k.range } else { 0.0 };
-    let bucket = |x: f64| (((x - k.lo) * scale) as usize).min(JUDD_BUCKETS - 1);
+    // Round-to-nearest through the mantissa of 2^52 + v (v in [0, B − 1] after the `min`): monotone like a
+    // floor, without the saturating float-to-integer conversion; a NaN lands in some bucket, never outside.
+    let top = (JUDD_BUCKETS - 1) as f64;
+    let bucket = |x: f64| {
+        let v = ((x - k.lo) * scale).min(top).max(0.0);
+        ((v + 4_503_599_627_370_496.0).to_bits() as usize) & (JUDD_BUCKETS - 1)
+    };
     // above[b]: thresholds in buckets above b; they come first in the descending list, followed by the
     // thresholds in bucket b itself.
     let mut above = vec![0u32; JUDD_BUCKETS];
