@@ -25,6 +25,8 @@ pub(crate) struct Scanner<R> {
     eof: bool,
     fields: Vec<Span>,
     unescaped: Vec<u8>,
+    /// Bytes of input consumed before `buf[0]`.
+    before: usize,
 }
 
 impl<R> std::fmt::Debug for Scanner<R> {
@@ -51,7 +53,13 @@ impl<R: Read> Scanner<R> {
             eof: false,
             fields: Vec::new(),
             unescaped: Vec::new(),
+            before: 0,
         }
+    }
+
+    /// Bytes of input read up to the end of the last record returned.
+    pub fn consumed(&self) -> usize {
+        self.before + self.at
     }
 
     /// The next record, or `None` at the end of the input.
@@ -83,6 +91,7 @@ impl<R: Read> Scanner<R> {
     fn refill(&mut self) -> std::io::Result<()> {
         self.buf.copy_within(self.at..self.filled, 0);
         self.filled -= self.at;
+        self.before += self.at;
         self.at = 0;
         if self.filled == self.buf.len() {
             self.buf.resize(self.buf.len() * 2, 0);

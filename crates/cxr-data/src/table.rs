@@ -9,27 +9,32 @@ use std::path::Path;
 
 /// Whether a cell is missing by pandas' default rules: the empty cell and pandas' `STR_NA_VALUES`.
 pub fn is_na(cell: &str) -> bool {
+    is_na_bytes(cell.as_bytes())
+}
+
+/// [`is_na`] on raw bytes (every missing-value spelling is ASCII).
+fn is_na_bytes(cell: &[u8]) -> bool {
     // A match compiles to a switch on the length, then a few comparisons; most cells are decided at once.
     matches!(
         cell,
-        "" | "#N/A"
-            | "#N/A N/A"
-            | "#NA"
-            | "-1.#IND"
-            | "-1.#QNAN"
-            | "-NaN"
-            | "-nan"
-            | "1.#IND"
-            | "1.#QNAN"
-            | "<NA>"
-            | "N/A"
-            | "NA"
-            | "NULL"
-            | "NaN"
-            | "None"
-            | "n/a"
-            | "nan"
-            | "null"
+        b"" | b"#N/A"
+            | b"#N/A N/A"
+            | b"#NA"
+            | b"-1.#IND"
+            | b"-1.#QNAN"
+            | b"-NaN"
+            | b"-nan"
+            | b"1.#IND"
+            | b"1.#QNAN"
+            | b"<NA>"
+            | b"N/A"
+            | b"NA"
+            | b"NULL"
+            | b"NaN"
+            | b"None"
+            | b"n/a"
+            | b"nan"
+            | b"null"
     )
 }
 
@@ -256,9 +261,14 @@ pub fn read_csv(path: &Path, wanted: &[&str], expected: &str) -> Result<Table, D
         let bytes = if raw.starts_with(b"PK\x03\x04") { unzip_first(path, &raw)? } else { raw };
         return read_csv_bytes(path, &bytes, wanted, expected);
     }
+    // gzip's trailer holds the (last member's) uncompressed size modulo 2³²: a hint for reserving the arena.
+    let hint = raw
+        .len()
+        .checked_sub(4)
+        .map_or(0, |at| u32::from_le_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]) as usize);
     // gzip: inflate on a second thread while this one parses (the two costs are about equal).
     cxr_core::pipe::read_pipelined("gzip", flate2::read::MultiGzDecoder::new(&raw[..]), |reader| {
-        parse_csv(path, reader, wanted, expected).map_err(|e| match e {
+        parse_csv(path, reader, hint, wanted, expected).map_err(|e| match e {
             DataError::Format { problem, .. } if problem.contains("gzip") || problem.contains("corrupt deflate") => {
                 DataError::format(path, format!("the gzip stream is corrupt or truncated ({problem})"))
             }
@@ -270,10 +280,17 @@ pub fn read_csv(path: &Path, wanted: &[&str], expected: &str) -> Result<Table, D
 /// [`read_csv`] on bytes already in memory.
 pub fn read_csv_bytes(path: &Path, bytes: &[u8], wanted: &[&str], expected: &str) -> Result<Table, DataError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    parse_csv(path, bytes, wanted, expected)
+    parse_csv(path, bytes, bytes.len(), wanted, expected)
 }
 
-fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> Result<Table, DataError> {
+/// Reads the CSV from `input` (about `size_hint` bytes, 0 if unknown).
+fn parse_csv(
+    path: &Path,
+    input: impl Read,
+    size_hint: usize,
+    wanted: &[&str],
+    expected: &str,
+) -> Result<Table, DataError> {
     let malformed = |e: std::io::Error| DataError::format(path, format!("has a malformed CSV row ({e})"));
     let mut rdr = crate::csvscan::Scanner::new(input);
     let header: Vec<String> = match rdr.next_record().map_err(malformed)? {
@@ -303,29 +320,38 @@ fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> 
         });
     }
     let index: Vec<usize> = wanted.iter().map(|w| find(w).unwrap_or(0)).collect();
-    let mut text = String::with_capacity(1 << 20);
+    // The cells' bytes go to one arena, checked as UTF-8 once at the end. Reserving the input's size (an upper
+    // bound) costs only address space and saves copying the arena as it grows.
+    let mut text: Vec<u8> = Vec::with_capacity(size_hint.min(1 << 31));
     let mut cells: Vec<Vec<u64>> = vec![Vec::new(); index.len()];
     let mut rows = 0;
     while let Some(record) = rdr.next_record().map_err(malformed)? {
         for (column, &i) in cells.iter_mut().zip(&index) {
             let raw = record.get(i).unwrap_or(b"");
-            let cell = match std::str::from_utf8(raw) {
-                Ok(s) => std::borrow::Cow::Borrowed(s),
-                Err(_) => String::from_utf8_lossy(raw),
-            };
-            if is_na(&cell) {
+            if is_na_bytes(raw) {
                 column.push(MISSING);
             } else {
-                let start = text.len() as u64;
-                text.push_str(&cell);
-                column.push((start << 32) | cell.len() as u64);
+                column.push(((text.len() as u64) << 32) | raw.len() as u64);
+                text.extend_from_slice(raw);
             }
         }
         rows += 1;
+        if rows == 1024 && size_hint > 0 {
+            // Rows read so far tell how many the input holds, roughly: reserve the span vectors once.
+            let per_row = (rdr.consumed() / rows).max(1);
+            let expect = (size_hint / per_row) * 11 / 10;
+            cells.iter_mut().for_each(|c| c.reserve(expect.saturating_sub(c.len())));
+        }
         if text.len() >= 1 << 31 {
             return Err(DataError::format(path, "is too large (more than 2 GB in the columns read); split it"));
         }
     }
+    let text = match String::from_utf8(text) {
+        Ok(t) => t,
+        // Invalid UTF-8 somewhere: each cell is converted on its own, invalid bytes replaced (as before the
+        // arena was checked in one piece), and the spans rebuilt.
+        Err(e) => repair_utf8(e.into_bytes(), &mut cells),
+    };
     Ok(Table {
         columns: wanted.iter().map(|s| s.split('|').next().unwrap_or(s).to_string()).collect(),
         text: std::sync::Arc::new(text),
@@ -333,6 +359,20 @@ fn parse_csv(path: &Path, input: impl Read, wanted: &[&str], expected: &str) -> 
         cells,
         rows,
     })
+}
+
+/// Rebuilds an arena that is not valid UTF-8: each cell lossily converted, spans updated.
+fn repair_utf8(bytes: Vec<u8>, cells: &mut [Vec<u64>]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for column in cells.iter_mut() {
+        for span in column.iter_mut().filter(|s| **s != MISSING) {
+            let (start, len) = ((*span >> 32) as usize, (*span & 0xffff_ffff) as usize);
+            let cell = String::from_utf8_lossy(&bytes[start..start + len]);
+            *span = ((text.len() as u64) << 32) | cell.len() as u64;
+            text.push_str(&cell);
+        }
+    }
+    text
 }
 
 /// pandas' `groupby(key).first()`: one row per key value, keys sorted (numerically when every key is a
@@ -423,6 +463,14 @@ mod tests {
         t.retain(|t, r| t.get(r, 0) != Some("2"));
         assert_eq!(row(&t, 0), vec![Some("1"), Some("a"), Some("new"), Some("A"), Some("new"), Some("static")]);
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn cells_that_are_not_utf8_are_replaced_cell_by_cell() {
+        let t = read_csv_bytes(Path::new("x.csv"), b"a,b\nok,caf\xe9\n\xff,NA\n", &["a", "b"], "v1").unwrap();
+        assert_eq!(t.get(0, 0), Some("ok"));
+        assert_eq!(t.get(0, 1), Some("caf\u{fffd}"));
+        assert_eq!((t.get(1, 0), t.get(1, 1)), (Some("\u{fffd}"), None));
     }
 
     #[test]
