@@ -321,7 +321,8 @@ fn auc_judd_with(s: &[f64], k: MinMaxScale, fix: &[usize]) -> Option<f64> {
     Some(area)
 }
 
-/// AUC-Borji with a seeded SplitMix64 sampler; returns the mean and the per-split values.
+/// AUC-Borji with a seeded SplitMix64 sampler; returns the mean and the per-split values (`None` without
+/// fixations, without splits, or for a step that is not a positive number).
 pub fn auc_borji(s: &[f64], fixations: &[bool], splits: usize, step: f64, seed: u64) -> Option<(f64, Vec<f64>)> {
     auc_borji_with(s, MinMaxScale::of(&extremes(s)), &fixated(fixations, s.len()), splits, step, seed)
 }
@@ -336,7 +337,8 @@ fn auc_borji_with(
 ) -> Option<(f64, Vec<f64>)> {
     let fix: Vec<f64> = fix.iter().map(|&i| k.apply(s[i])).collect();
     let (nf, np) = (fix.len(), s.len());
-    if nf == 0 || splits == 0 {
+    // A step that is not a positive number has no thresholds to walk.
+    if nf == 0 || splits == 0 || !(step > 0.0 && step.is_finite()) {
         return None;
     }
     let fix_max = fix.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
@@ -520,6 +522,7 @@ mod tests {
         assert!(kld(&s, &s).abs() < 1e-12);
         assert!((sim(&s, &s, SimVariant::Pysaliency) - 1.0).abs() < 1e-12);
         assert!(auc_judd(&s, &[false; 4]).is_none());
+        assert!(auc_borji(&s, &f, 10, 0.0, 1).is_none() && auc_borji(&s, &f, 10, f64::NAN, 1).is_none());
     }
 }
 
