@@ -473,10 +473,13 @@ pub fn saliency_cmd(a: SaliencyArgs) -> Result<()> {
     use rayon::prelude::*;
     let options =
         saliency::SaliencyOptions { borji_splits: a.splits, borji_step: 0.1, seed: a.seed, emd_block: a.emd_block };
-    let conventions = format!(
-        "MATLAB = MIT saliency benchmark code; pysaliency variants named; AUC-Borji {} splits, seed {}; EMD on {}x{} block means",
-        a.splits, a.seed, a.emd_block, a.emd_block
+    let mut conventions = format!(
+        "MATLAB = MIT saliency benchmark code; pysaliency variants named; AUC-Borji {} splits, seed {}",
+        a.splits, a.seed
     );
+    if a.density.is_some() {
+        let _ = write!(conventions, "; EMD on {}x{} block means", a.emd_block, a.emd_block);
+    }
     let cases = saliency_cases(&a)?;
     let with_density = a.density.is_some();
     let shown: Vec<usize> = (0..9).filter(|&k| with_density || k < 4).collect();
