@@ -29,9 +29,10 @@ pub(super) fn network_simplex(supply: &[f64], demand: &[f64], c: &[f64], max_piv
     if n == 0 || m == 0 {
         return Some(0.0);
     }
-    let nodes = n + m; // rows 0..n, columns n..n+m
-                       // Least-cost rule: cheapest cells first, each allocation closing exactly one line (its row when both run
-                       // out), which yields a forest; zero-flow cells then join its components into a spanning tree.
+    // Nodes: rows 0..n, columns n..n+m.
+    let nodes = n + m;
+    // Least-cost rule: cheapest cells first, each allocation closing exactly one line (its row when both run
+    // out), which yields a forest; zero-flow cells then join its components into a spanning tree.
     let mut order: Vec<u32> = (0..(n * m) as u32).collect();
     order.sort_by(|&a, &b| c[a as usize].total_cmp(&c[b as usize]));
     let (mut sup, mut dem) = (supply.to_vec(), demand.to_vec());
@@ -118,6 +119,10 @@ pub(super) fn network_simplex(supply: &[f64], demand: &[f64], c: &[f64], max_piv
                 }
                 slot = next[slot];
             }
+        }
+        if seen.iter().any(|&v| !v) {
+            // Not a spanning tree (cannot happen by construction; checked so that it can never go unnoticed).
+            return None;
         }
         // Pricing: the cell of most negative reduced cost c_ij − u_i − v_j.
         let (mut best, mut enter) = (-tolerance, usize::MAX);
