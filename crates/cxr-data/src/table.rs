@@ -261,11 +261,12 @@ pub fn read_csv(path: &Path, wanted: &[&str], expected: &str) -> Result<Table, D
         let bytes = if raw.starts_with(b"PK\x03\x04") { unzip_first(path, &raw)? } else { raw };
         return read_csv_bytes(path, &bytes, wanted, expected);
     }
-    // gzip's trailer holds the (last member's) uncompressed size modulo 2³²: a hint for reserving the arena.
-    let hint = raw
-        .len()
-        .checked_sub(4)
-        .map_or(0, |at| u32::from_le_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]) as usize);
+    // gzip's trailer holds the (last member's) uncompressed size modulo 2³²: a hint for reserving the arena,
+    // capped at 16× the compressed size (label files compress 5–13×) so that a damaged trailer cannot ask for
+    // gigabytes; a larger file just grows its arena.
+    let hint = raw.len().checked_sub(4).map_or(0, |at| {
+        (u32::from_le_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]) as usize).min(raw.len() * 16)
+    });
     // gzip: inflate on a second thread while this one parses (the two costs are about equal).
     cxr_core::pipe::read_pipelined("gzip", flate2::read::MultiGzDecoder::new(&raw[..]), |reader| {
         parse_csv(path, reader, hint, wanted, expected).map_err(|e| match e {
