@@ -14,15 +14,17 @@ cargo build --release -q -p cxr-metrics --example score_throughput
 mkdir -p bench/out
 echo "peers: median of $RUNS runs per scorer (Python, one process)"
 bench/.venv-metrics/bin/python bench/score_peers.py "$PAIRS" "$RUNS" > bench/out/score_peers.json
-echo "cxr: in-process, same scope per scorer, one thread, median of 7"
-RUNS=7 target/release/examples/score_throughput "$PAIRS" > bench/out/score_cxr.json
+echo "cxr: in-process, same scope per scorer, median of 7, on one thread and on two"
+RAYON_NUM_THREADS=1 RUNS=7 target/release/examples/score_throughput "$PAIRS" > bench/out/score_cxr.json
+RAYON_NUM_THREADS=2 RUNS=7 target/release/examples/score_throughput "$PAIRS" > bench/out/score_cxr2.json
 bench/.venv-metrics/bin/python - "$PAIRS" <<'PY'
 import csv, gzip, json, statistics, subprocess, sys, time
 peer = json.load(open("bench/out/score_peers.json")); cxr = json.load(open("bench/out/score_cxr.json"))
-print(f"\n{'metric':<30} {'peer pairs/s':>13} {'cxr pairs/s':>13} {'ratio':>8}")
+cxr2 = json.load(open("bench/out/score_cxr2.json"))
+print(f"\n{'metric':<30} {'peer pairs/s':>13} {'cxr 1 thread':>13} {'ratio':>8} {'cxr 2 threads':>14} {'ratio':>8}")
 for k, v in peer.items():
     if k in cxr:
-        print(f"{k:<30} {v:>13,.0f} {cxr[k]:>13,.0f} {cxr[k]/v:>7,.0f}x")
+        print(f"{k:<30} {v:>13,.0f} {cxr[k]:>13,.0f} {cxr[k]/v:>7,.0f}x {cxr2[k]:>14,.0f} {cxr2[k]/v:>7,.0f}x")
     else:
         print(f"{k:<30} {v:>13,.1f}   (cxr: whole process below)")
 # Whole cxr score process per family (start-up, read CSVs, tokenize, score, print), 1 and 2 threads.

@@ -1,4 +1,5 @@
-//! Times each text metric alone, in one thread, on the 3,425 golden pairs — the same scope as the Python
+//! Times each text metric alone on the 3,425 golden pairs (corpus BLEU and CIDEr-D use rayon's pool:
+//! `RAYON_NUM_THREADS=1` for one thread) — the same scope as the Python
 //! peers' timers in `make_metrics_ref.py` (COCO scorers on already PTB-tokenized text; rouge-score and
 //! sacrebleu on raw text). Prints one JSON object: pairs/s per metric (median of `RUNS`, default 7).
 //! The side-by-side comparison is `bench/score.sh`.

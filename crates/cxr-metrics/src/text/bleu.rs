@@ -12,6 +12,7 @@
 //! On raw white-space tokens (no PTB) the same scorer gives RadEval's `bleu`.
 
 use super::ngram::{split_py, with_scratch, GramKey, GramTable, Scratch};
+use rayon::prelude::*;
 
 const TINY: f64 = 1e-15;
 const SMALL: f64 = 1e-9;
@@ -173,12 +174,21 @@ pub struct BleuResult {
 }
 
 /// Scores a corpus: `hyps[i]` against `refs[i]` (one or more references each), white-space tokens.
+///
+/// Pairs are scored in parallel; the corpus statistics are summed in pair order afterwards, so the numbers
+/// do not depend on the number of threads.
 pub fn corpus_bleu(hyps: &[&str], refs: &[Vec<&str>]) -> BleuResult {
-    let (mut tokens, mut ref_lens) = (Vec::new(), Vec::new());
-    let stats: Vec<BleuStats> = with_scratch(|sc| {
-        hyps.iter().zip(refs).map(|(h, r)| segment_stats_with(h, r, &mut tokens, &mut ref_lens, sc)).collect()
-    });
-    let per_segment = stats.iter().map(BleuStats::scores).collect();
+    let (stats, per_segment): (Vec<BleuStats>, Vec<[f64; 4]>) = hyps
+        .par_iter()
+        .zip(refs)
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(tokens, ref_lens), (h, r)| {
+                let st = with_scratch(|sc| segment_stats_with(h, r, tokens, ref_lens, sc));
+                (st, st.scores())
+            },
+        )
+        .unzip();
     let mut total = BleuStats::default();
     for s in &stats {
         total += *s;

@@ -18,46 +18,82 @@ use super::ngram::{split_py, KeyIds, WordIds};
 /// σ of the Gaussian length penalty.
 pub const SIGMA: f64 = 6.0;
 
-/// Corpus-wide n-gram ids: a word gets an id, an n-gram of order > 1 the id of the pair (its (n−1)-gram
-/// prefix's id, its last word's id). Ids of all orders share one dense space, so per-n-gram data (document
-/// frequency, weights, counts) lives in flat arrays.
-#[derive(Default)]
-struct GramIds<'a> {
-    words: WordIds<'a>,
-    grams: KeyIds,
-    next: u32,
-    tokens: Vec<&'a str>,
-}
-
-/// The n-gram ids of one text, order by order (`ids[start[n]..start[n+1]]` are order n+1, by position).
-struct TextGrams {
+/// The corpus's distinct texts as n-gram ids. A word gets an id, an n-gram of order > 1 the id of the
+/// pair (its (n−1)-gram prefix's id, its last word's id). Ids of all orders share one dense space, so
+/// per-n-gram data (document frequency, weights, counts) lives in flat arrays.
+struct Grams {
+    /// Every text's ids, text after text.
     ids: Vec<u32>,
-    start: [usize; 5],
+    /// Per distinct text: `ids[span[n]..span[n + 1]]` are its order-(n+1) n-grams, by position.
+    spans: Vec<[usize; 5]>,
+    /// The number of distinct n-grams (ids are `0..n_ids`).
+    n_ids: usize,
 }
 
-impl<'a> GramIds<'a> {
-    fn text(&mut self, text: &'a str) -> TextGrams {
-        self.tokens.clear();
-        split_py(text, &mut self.tokens);
-        let mut ids: Vec<u32> = Vec::with_capacity(4 * self.tokens.len());
-        for &w in &self.tokens {
-            ids.push(self.words.id(w, &mut self.next));
-        }
-        let len = ids.len();
-        let mut start = [0; 5];
-        let mut prev = 0;
-        for n in 1..4 {
-            start[n] = ids.len();
-            for i in 0..len.saturating_sub(n) {
-                // Packs (prefix id, last word id); a 64-bit key is exact.
-                let key = (u64::from(ids[prev + i]) << 32) | u64::from(ids[i + n]);
-                let id = self.grams.id(key, &mut self.next);
-                ids.push(id);
+impl Grams {
+    fn of(&self, text: usize, n: usize) -> &[u32] {
+        let span = &self.spans[text];
+        &self.ids[span[n]..span[n + 1]]
+    }
+
+    fn all(&self, text: usize) -> &[u32] {
+        let span = &self.spans[text];
+        &self.ids[span[0]..span[4]]
+    }
+
+    /// Splits the texts and interns their n-grams order by order: one order's table (about
+    /// a megabyte or two) stays in cache and its pages in the TLB, where a table of all orders did not.
+    fn intern(texts: &[&str]) -> Grams {
+        let tokens: Vec<Vec<&str>> = texts
+            .iter()
+            .map(|t| {
+                let mut v = Vec::new();
+                split_py(t, &mut v);
+                v
+            })
+            .collect();
+        let mut spans = Vec::with_capacity(texts.len());
+        let mut total = 0;
+        for toks in &tokens {
+            let mut span = [total; 5];
+            for n in 0..4 {
+                span[n + 1] = span[n] + toks.len().saturating_sub(n);
             }
-            prev = start[n];
+            total = span[4];
+            spans.push(span);
         }
-        start[4] = ids.len();
-        TextGrams { ids, start }
+        let mut ids = vec![0u32; total];
+        let (mut words, mut next) = (WordIds::default(), 0);
+        for (toks, span) in tokens.iter().zip(&spans) {
+            for (id, w) in ids[span[0]..].iter_mut().zip(toks) {
+                *id = words.id(w, &mut next);
+            }
+        }
+        let mut distinct = next as usize;
+        for n in 1..4 {
+            let mut grams = KeyIds::default();
+            // There are usually more distinct n-grams of each order than of the one before.
+            grams.reserve(2 * distinct);
+            let first = next;
+            for span in &spans {
+                // Packs (prefix id, last word id); a 64-bit key is exact.
+                let key =
+                    |ids: &[u32], i: usize| (u64::from(ids[span[n - 1] + i]) << 32) | u64::from(ids[span[0] + i + n]);
+                let count = span[n + 1] - span[n];
+                // Touch the text's slots first: independent loads whose misses overlap. The lookups that
+                // follow branch on what they find, and would otherwise wait for each miss in turn.
+                let mut touched = 0;
+                for i in 0..count {
+                    touched ^= grams.touch(key(&ids, i));
+                }
+                std::hint::black_box(touched);
+                for i in 0..count {
+                    ids[span[n] + i] = grams.id(key(&ids, i), &mut next);
+                }
+            }
+            distinct = (next - first) as usize;
+        }
+        Grams { ids, spans, n_ids: next as usize }
     }
 }
 
@@ -70,81 +106,86 @@ struct TextVec {
     bigrams: f64,
 }
 
-/// Reusable dense arrays over n-gram ids.
-struct Dense {
-    /// `ln N − ln max(1, df)` per id.
-    idf: Vec<f64>,
-    count: Vec<u32>,
-    ref_weight: Vec<f64>,
+/// The vector of distinct text `text`; `count` is all zeros on entry and on return.
+fn vector(grams: &Grams, text: usize, idf: &[f64], count: &mut [u32]) -> TextVec {
+    let mut weights = Vec::with_capacity(grams.all(text).len());
+    let mut start = [0; 5];
+    let mut norm = [0.0; 4];
+    let mut bigrams = 0.0;
+    for n in 0..4 {
+        start[n] = weights.len();
+        for &id in grams.of(text, n) {
+            if count[id as usize] == 0 {
+                weights.push((id, 0.0));
+            }
+            count[id as usize] += 1;
+        }
+        for (id, w) in &mut weights[start[n]..] {
+            let tf = std::mem::take(&mut count[*id as usize]);
+            *w = f64::from(tf) * idf[*id as usize];
+            norm[n] += *w * *w;
+            if n == 1 {
+                bigrams += f64::from(tf);
+            }
+        }
+    }
+    start[4] = weights.len();
+    for x in &mut norm {
+        *x = x.sqrt();
+    }
+    TextVec { weights, start, norm, bigrams }
 }
 
-impl Dense {
-    fn vector(&mut self, t: &TextGrams) -> TextVec {
-        let mut weights = Vec::with_capacity(t.ids.len());
-        let mut start = [0; 5];
-        let mut norm = [0.0; 4];
-        let mut bigrams = 0.0;
-        for n in 0..4 {
-            start[n] = weights.len();
-            let grams = &t.ids[t.start[n]..t.start[n + 1]];
-            for &id in grams {
-                if self.count[id as usize] == 0 {
-                    weights.push((id, 0.0));
-                }
-                self.count[id as usize] += 1;
-            }
-            for (id, w) in &mut weights[start[n]..] {
-                let tf = std::mem::take(&mut self.count[*id as usize]);
-                *w = f64::from(tf) * self.idf[*id as usize];
-                norm[n] += *w * *w;
-                if n == 1 {
-                    bigrams += f64::from(tf);
-                }
-            }
-        }
-        start[4] = weights.len();
-        for x in &mut norm {
-            *x = x.sqrt();
-        }
-        TextVec { weights, start, norm, bigrams }
+/// Per order, the length-penalised cosine-like similarity of `h` to `r`; `ref_weight` is all zeros on entry
+/// and on return.
+fn sim(h: &TextVec, r: &TextVec, ref_weight: &mut [f64]) -> [f64; 4] {
+    let delta = h.bigrams - r.bigrams;
+    let penalty = (-(delta * delta) / (2.0 * SIGMA * SIGMA)).exp();
+    for &(id, w) in &r.weights {
+        ref_weight[id as usize] = w;
     }
-
-    fn sim(&mut self, h: &TextVec, r: &TextVec) -> [f64; 4] {
-        let delta = h.bigrams - r.bigrams;
-        let penalty = (-(delta * delta) / (2.0 * SIGMA * SIGMA)).exp();
-        for &(id, w) in &r.weights {
-            self.ref_weight[id as usize] = w;
+    let mut val = [0.0; 4];
+    for n in 0..4 {
+        // Σ over hypothesis n-grams of min(h, r)·r (0 where the reference lacks the n-gram).
+        for &(id, hv) in &h.weights[h.start[n]..h.start[n + 1]] {
+            let rv = ref_weight[id as usize];
+            val[n] += hv.min(rv) * rv;
         }
-        let mut val = [0.0; 4];
-        for n in 0..4 {
-            // Σ over hypothesis n-grams of min(h, r)·r (0 where the reference lacks the n-gram).
-            for &(id, hv) in &h.weights[h.start[n]..h.start[n + 1]] {
-                let rv = self.ref_weight[id as usize];
-                val[n] += hv.min(rv) * rv;
-            }
-            if h.norm[n] != 0.0 && r.norm[n] != 0.0 {
-                val[n] /= h.norm[n] * r.norm[n];
-            }
-            val[n] *= penalty;
+        if h.norm[n] != 0.0 && r.norm[n] != 0.0 {
+            val[n] /= h.norm[n] * r.norm[n];
         }
-        for &(id, _) in &r.weights {
-            self.ref_weight[id as usize] = 0.0;
-        }
-        val
+        val[n] *= penalty;
     }
+    for &(id, _) in &r.weights {
+        ref_weight[id as usize] = 0.0;
+    }
+    val
 }
 
 /// CIDEr-D of every item and their mean. Texts are PTB-tokenized and split on white space.
-pub fn corpus_cider_d(hyps: &[&str], refs: &[Vec<&str>]) -> (Vec<f64>, f64) {
-    let mut ids = GramIds::default();
-    let hyp_grams: Vec<TextGrams> = hyps.iter().map(|h| ids.text(h)).collect();
-    let ref_grams: Vec<Vec<TextGrams>> = refs.iter().map(|rs| rs.iter().map(|r| ids.text(r)).collect()).collect();
-    let n_ids = ids.next as usize;
+///
+/// Identical texts (frequent among reports: normal-study wording, a model's favourite sentence) are
+/// split, interned and weighted once. One thread: the work is bound by memory latency, and a second
+/// thread here measured slower on two cores; callers run other metrics beside it instead.
+pub fn corpus_cider_d<'a>(hyps: &[&'a str], refs: &[Vec<&'a str>]) -> (Vec<f64>, f64) {
+    let mut distinct: Vec<&'a str> = Vec::new();
+    let mut text_ids = WordIds::default();
+    let mut text_id = |t: &'a str| {
+        let mut next = distinct.len() as u32;
+        let id = text_ids.id(t, &mut next);
+        if id as usize == distinct.len() {
+            distinct.push(t);
+        }
+        id as usize
+    };
+    let hyp_text: Vec<usize> = hyps.iter().map(|h| text_id(h)).collect();
+    let ref_texts: Vec<Vec<usize>> = refs.iter().map(|rs| rs.iter().map(|r| text_id(r)).collect()).collect();
+    let grams = Grams::intern(&distinct);
     // Document frequency: the number of items whose reference set contains the n-gram.
-    let mut df = vec![0u32; n_ids];
-    let mut last_item = vec![u32::MAX; n_ids];
-    for (item, rs) in ref_grams.iter().enumerate() {
-        for id in rs.iter().flat_map(|r| &r.ids) {
+    let mut df = vec![0u32; grams.n_ids];
+    let mut last_item = vec![u32::MAX; grams.n_ids];
+    for (item, rs) in ref_texts.iter().enumerate() {
+        for id in rs.iter().flat_map(|&t| grams.all(t)) {
             let i = *id as usize;
             if last_item[i] != item as u32 {
                 last_item[i] = item as u32;
@@ -156,22 +197,29 @@ pub fn corpus_cider_d(hyps: &[&str], refs: &[Vec<&str>]) -> (Vec<f64>, f64) {
     let ln_items = (refs.len() as f64).ln();
     // ln of every document frequency that occurs (at most the number of items), computed once.
     let ln_df: Vec<f64> = (0..=refs.len()).map(|d| (d.max(1) as f64).ln()).collect();
-    let idf = df.iter().map(|&d| ln_items - ln_df[d as usize]).collect();
-    let mut dense = Dense { idf, count: vec![0; n_ids], ref_weight: vec![0.0; n_ids] };
-    let mut scores = Vec::with_capacity(hyps.len());
-    for (hg, rgs) in hyp_grams.iter().zip(&ref_grams) {
-        let hv = dense.vector(hg);
-        let mut acc = [0.0; 4];
-        for rg in rgs {
-            let rv = dense.vector(rg);
-            let s = dense.sim(&hv, &rv);
-            for n in 0..4 {
-                acc[n] += s[n];
+    let idf: Vec<f64> = df.iter().map(|&d| ln_items - ln_df[d as usize]).collect();
+    drop(df);
+    let mut count = vec![0u32; grams.n_ids];
+    let vectors: Vec<TextVec> = (0..distinct.len()).map(|t| vector(&grams, t, &idf, &mut count)).collect();
+    drop(count);
+    let mut ref_weight = vec![0.0; grams.n_ids];
+    let scores: Vec<f64> = hyp_text
+        .iter()
+        .zip(&ref_texts)
+        .map(|(&h, rs)| {
+            if rs.is_empty() {
+                return 0.0;
             }
-        }
-        let mean = acc.iter().sum::<f64>() / 4.0;
-        scores.push(if rgs.is_empty() { 0.0 } else { mean / rgs.len() as f64 * 10.0 });
-    }
+            let mut acc = [0.0; 4];
+            for &r in rs {
+                let s = sim(&vectors[h], &vectors[r], &mut ref_weight);
+                for n in 0..4 {
+                    acc[n] += s[n];
+                }
+            }
+            acc.iter().sum::<f64>() / 4.0 / rs.len() as f64 * 10.0
+        })
+        .collect();
     let corpus = if scores.is_empty() { 0.0 } else { scores.iter().sum::<f64>() / scores.len() as f64 };
     (scores, corpus)
 }
@@ -199,6 +247,22 @@ mod tests {
         // An n-gram in every reference set has weight ln N - ln N = 0: matching only it scores 0.
         let (s, _) = corpus_cider_d(&["x", "x"], &[vec!["x a"], vec!["x b"]]);
         assert_eq!(s, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn repeated_texts_score_as_separate_copies_would() {
+        // A trailing space makes a different string with the same tokens: the copies are then interned
+        // separately, and every number must be the same as with the repeats shared.
+        let texts = ["no acute disease", "small left effusion", "heart size normal . no effusion", "no acute findings"];
+        let copy =
+            ["no acute disease ", "small left effusion ", "heart size normal . no effusion ", "no acute findings "];
+        let hyps: Vec<&str> = (0..40).map(|i| texts[i % 4]).collect();
+        let refs: Vec<Vec<&str>> = (0..40).map(|i| vec![texts[(i * 7 + 1) % 4], texts[i % 3]]).collect();
+        let hyps2: Vec<&str> = (0..40).map(|i| if i % 2 == 0 { texts[i % 4] } else { copy[i % 4] }).collect();
+        let refs2: Vec<Vec<&str>> = (0..40).map(|i| vec![copy[(i * 7 + 1) % 4], texts[i % 3]]).collect();
+        let shared = corpus_cider_d(&hyps, &refs);
+        assert!(shared.1 > 0.0);
+        assert_eq!(shared, corpus_cider_d(&hyps2, &refs2));
     }
 
     #[test]

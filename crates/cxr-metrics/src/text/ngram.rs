@@ -385,7 +385,7 @@ impl<'a> WordIds<'a> {
                 return *next - 1;
             }
             let (word, t, id) = self.words[e as usize - 1];
-            if t == tag && word == w {
+            if t == tag && same_bytes(word.as_bytes(), w.as_bytes()) {
                 return id;
             }
             s = (s + 1) & mask;
@@ -437,6 +437,23 @@ impl KeyIds {
                 return id;
             }
             s = (s + 1) & mask;
+        }
+    }
+
+    /// Loads the slot where a lookup of `key` starts and returns a value that depends on it: a run of
+    /// `touch`es has no branches and no dependencies between them, so their cache misses overlap, and the
+    /// lookups that follow hit the cache (interning is latency-bound otherwise). Pass the results to
+    /// `std::hint::black_box` so the loads are kept.
+    #[inline]
+    pub fn touch(&self, key: u64) -> u64 {
+        let s = (key.wrapping_mul(MUL) >> self.shift) as usize;
+        self.slots.get(s).map_or(0, |e| e.0)
+    }
+
+    /// Makes room for `n` keys in all without growing.
+    pub fn reserve(&mut self, n: usize) {
+        while self.slots.len() < table_size(n) {
+            self.grow();
         }
     }
 
@@ -555,6 +572,17 @@ mod tests {
         assert_eq!(k[0], 1700);
         assert_eq!(k[2100], 1700);
         assert_eq!(k[4999], 1700 + 4999 % 2100);
+        // A reserved table takes its keys without growing; touching reads where a lookup starts.
+        let mut keys = KeyIds::default();
+        keys.reserve(3000);
+        let size = keys.slots.len();
+        assert!(size >= 6000);
+        for k in 0..3000u64 {
+            keys.id(k << 32 | 1, &mut next);
+        }
+        assert_eq!(keys.slots.len(), size);
+        assert_eq!(KeyIds::default().touch(5), 0);
+        let _ = keys.touch(5 << 32 | 1);
     }
 
     #[test]

@@ -214,60 +214,66 @@ impl Scorer {
         } else {
             Vec::new()
         };
-        let cider_scores = if on(Family::Cider) {
-            let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0.as_str()).collect();
-            let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1.as_str()]).collect();
-            cider::corpus_cider_d(&h, &r).0
-        } else {
-            Vec::new()
+        // CIDEr-D is one corpus-wide computation on one thread: it runs beside the per-pair metrics.
+        let cider = || {
+            if on(Family::Cider) {
+                let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0.as_str()).collect();
+                let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1.as_str()]).collect();
+                cider::corpus_cider_d(&h, &r).0
+            } else {
+                Vec::new()
+            }
         };
-        let pairs = (0..hyps.len())
-            .into_par_iter()
-            .map(|i| {
-                let (h, r) = (hyps[i], refs[i]);
-                let mut p = PairStats { words: words(h), empty: h.trim().is_empty(), ..Default::default() };
-                if on(Family::Length) {
-                    p.sentences = self.sentences(h);
-                }
-                if let Some((hp, rp)) = ptb_pairs.get(i) {
-                    if on(Family::Bleu) {
-                        p.bleu = Some(bleu::segment_stats(hp, &[rp]));
+        let per_pair = || {
+            (0..hyps.len())
+                .into_par_iter()
+                .map(|i| {
+                    let (h, r) = (hyps[i], refs[i]);
+                    let mut p = PairStats { words: words(h), empty: h.trim().is_empty(), ..Default::default() };
+                    if on(Family::Length) {
+                        p.sentences = self.sentences(h);
                     }
-                    if on(Family::Rouge) {
-                        p.rouge_l = rouge::coco_rouge_l(hp, &[rp]);
+                    if let Some((hp, rp)) = ptb_pairs.get(i) {
+                        if on(Family::Bleu) {
+                            p.bleu = Some(bleu::segment_stats(hp, &[rp]));
+                        }
+                        if on(Family::Rouge) {
+                            p.rouge_l = rouge::coco_rouge_l(hp, &[rp]);
+                        }
+                        if let Some(m) = meteor {
+                            // pycocoevalcap's wrapper strips `|||` and doubled spaces from the hypothesis.
+                            let h = hp.replace("|||", "").replace("  ", " ");
+                            p.meteor = Some(m.segment_stats(&h, &[rp]));
+                        }
                     }
-                    if let Some(m) = meteor {
-                        // pycocoevalcap's wrapper strips `|||` and doubled spaces from the hypothesis.
-                        let h = hp.replace("|||", "").replace("  ", " ");
-                        p.meteor = Some(m.segment_stats(&h, &[rp]));
+                    if on(Family::BleuRaw) {
+                        p.bleu_raw = Some(bleu::segment_stats(h, &[r]));
                     }
-                }
-                if on(Family::Cider) {
-                    p.cider_d = cider_scores[i];
-                }
-                if on(Family::BleuRaw) {
-                    p.bleu_raw = Some(bleu::segment_stats(h, &[r]));
-                }
-                if on(Family::RougeScore) {
-                    p.rouge_score_l = rouge::rouge_score_l(h, r, Some(&self.stemmer)).f;
-                    p.rouge_score_l_nostem = rouge::rouge_score_l(h, r, None).f;
-                }
-                if on(Family::Sacrebleu) {
-                    let st = sacrebleu::bleu_stats(h, &[r]);
-                    p.sacrebleu_sentence = sacrebleu::bleu_score(&st, true);
-                    p.sacrebleu = Some(st);
-                }
-                if on(Family::Chrf) {
-                    let st = sacrebleu::chrf_stats_single(h, r);
-                    p.chrf_sentence = sacrebleu::corpus_chrf(std::slice::from_ref(&st));
-                    p.chrf = Some(st);
-                }
-                if on(Family::Clinical) {
-                    p.labels = Some(self.label(h));
-                }
-                p
-            })
-            .collect();
+                    if on(Family::RougeScore) {
+                        p.rouge_score_l = rouge::rouge_score_l(h, r, Some(&self.stemmer)).f;
+                        p.rouge_score_l_nostem = rouge::rouge_score_l(h, r, None).f;
+                    }
+                    if on(Family::Sacrebleu) {
+                        let st = sacrebleu::bleu_stats(h, &[r]);
+                        p.sacrebleu_sentence = sacrebleu::bleu_score(&st, true);
+                        p.sacrebleu = Some(st);
+                    }
+                    if on(Family::Chrf) {
+                        let st = sacrebleu::chrf_stats_single(h, r);
+                        p.chrf_sentence = sacrebleu::corpus_chrf(std::slice::from_ref(&st));
+                        p.chrf = Some(st);
+                    }
+                    if on(Family::Clinical) {
+                        p.labels = Some(self.label(h));
+                    }
+                    p
+                })
+                .collect::<Vec<PairStats>>()
+        };
+        let (cider_scores, mut pairs) = rayon::join(cider, per_pair);
+        for (p, c) in pairs.iter_mut().zip(cider_scores) {
+            p.cider_d = c;
+        }
         SystemStats { pairs }
     }
 }
