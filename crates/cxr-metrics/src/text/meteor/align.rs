@@ -127,19 +127,20 @@ pub fn align(test: &[String], reference: &[String], res: &MeteorResources, param
             }
         }
         if res.synonyms.is_some() {
-            // Synset → test positions, then per reference word the test words sharing any of its synsets.
-            let mut by_synset: cxr_core::hash::FxHashMap<u32, Vec<usize>> = Default::default();
-            for (i, info) in info1.iter().enumerate() {
-                for &set in &info.synsets {
-                    by_synset.entry(set).or_default().push(i);
-                }
-            }
+            // (synset, test position) sorted, then per reference word the test words sharing any of its synsets.
+            let mut by_synset: Vec<(u32, u32)> = info1
+                .iter()
+                .enumerate()
+                .flat_map(|(i, info)| info.synsets.iter().map(move |&set| (set, i as u32)))
+                .collect();
+            by_synset.sort_unstable();
             let mut shares = vec![false; n1];
             for j in 0..n2 {
                 shares.fill(false);
-                for set in &info2[j].synsets {
-                    for &i in by_synset.get(set).map(Vec::as_slice).unwrap_or(&[]) {
-                        shares[i] = true;
+                for &set in &info2[j].synsets {
+                    let from = by_synset.partition_point(|&(s, _)| s < set);
+                    for &(_, i) in by_synset[from..].iter().take_while(|&&(s, _)| s == set) {
+                        shares[i as usize] = true;
                     }
                 }
                 for i in 0..n1 {
@@ -156,14 +157,12 @@ pub fn align(test: &[String], reference: &[String], res: &MeteorResources, param
             let occurs_at = |line: &[Option<u32>], at: usize, words: &[u32]| {
                 words.iter().enumerate().all(|(k, w)| line.get(at + k).copied().flatten() == Some(*w))
             };
-            // Where each word id occurs (ascending), so a paraphrase is tried only where its first word is.
+            // (word id, position) sorted, so a paraphrase is tried only where its first word is, in ascending
+            // positions.
             let positions = |line: &[Option<u32>]| {
-                let mut at: cxr_core::hash::FxHashMap<u32, Vec<usize>> = Default::default();
-                for (i, w) in line.iter().enumerate() {
-                    if let Some(w) = w {
-                        at.entry(*w).or_default().push(i);
-                    }
-                }
+                let mut at: Vec<(u32, usize)> =
+                    line.iter().enumerate().filter_map(|(i, w)| w.map(|w| (w, i))).collect();
+                at.sort_unstable();
                 at
             };
             // Every (phrase start, phrase length, paraphrase start, paraphrase length) of `from`'s phrases whose
@@ -174,8 +173,9 @@ pub fn align(test: &[String], reference: &[String], res: &MeteorResources, param
                 for start in 0..from.len() {
                     for (len, p) in pt.phrases_at(from, start) {
                         let words = pt.paraphrase(p);
-                        let firsts = words.first().and_then(|w| at.get(w)).map(Vec::as_slice).unwrap_or(&[]);
-                        for &pos in firsts {
+                        let Some(&first) = words.first() else { continue };
+                        let from_here = &at[at.partition_point(|&(w, _)| w < first)..];
+                        for &(_, pos) in from_here.iter().take_while(|&&(w, _)| w == first) {
                             if occurs_at(to, pos, words) {
                                 out.push((start, len, pos, words.len()));
                             }
@@ -333,7 +333,14 @@ fn search(
 }
 
 fn statistics(test: &[String], reference: &[String], matches: &[Option<Match>], res: &MeteorResources) -> MeteorStats {
-    let is_function = |w: &String| res.function_words.contains(&w.to_lowercase());
+    // Tokens are usually lower-case already: look them up without a lower-cased copy then.
+    let is_function = |w: &String| {
+        if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            res.function_words.contains(w.as_str())
+        } else {
+            res.function_words.contains(&w.to_lowercase())
+        }
+    };
     let f1: Vec<bool> = test.iter().map(is_function).collect();
     let f2: Vec<bool> = reference.iter().map(is_function).collect();
     let mut s = MeteorStats {

@@ -36,6 +36,7 @@ pub use align::{align, Alignment, Match};
 pub use normalize::{normalize, Nonbreaking};
 pub use resources::{MeteorError, MeteorResources, ParaphraseTable, SynonymDictionary};
 
+use cxr_core::hash::FxHashMap;
 use serde::Serialize;
 
 /// Module names in the jar's order (the index of a module in [`MeteorStats::modules`]).
@@ -165,11 +166,14 @@ impl MeteorStats {
 pub struct Meteor {
     pub resources: MeteorResources,
     pub params: MeteorParams,
+    /// The tokens of the texts given at load time (normalising is a quarter of the work otherwise, and
+    /// reports repeat: each distinct text is normalised once).
+    known_tokens: FxHashMap<String, Vec<String>>,
 }
 
 impl Meteor {
     pub fn new(resources: MeteorResources) -> Self {
-        Meteor { resources, params: MeteorParams::default() }
+        Meteor { resources, params: MeteorParams::default(), known_tokens: FxHashMap::default() }
     }
 
     /// Loads the resources from `path` (see [`MeteorResources::load`]) keeping only the paraphrases that can
@@ -231,12 +235,21 @@ impl Meteor {
         path: &std::path::Path,
         texts: &[&str],
     ) -> Result<(Meteor, std::path::PathBuf, cxr_core::hash::FxHashSet<String>), MeteorError> {
+        let known = std::cell::OnceCell::new();
         let vocabulary = |r: &MeteorResources| {
             use rayon::prelude::*;
-            texts.par_iter().flat_map_iter(|t| tokens(&r.nonbreaking, t)).collect()
+            let distinct: Vec<&str> =
+                texts.iter().copied().collect::<cxr_core::hash::FxHashSet<&str>>().into_iter().collect();
+            let tokens_of: FxHashMap<String, Vec<String>> =
+                distinct.par_iter().map(|t| (t.to_string(), tokens(&r.nonbreaking, t))).collect();
+            let words = tokens_of.values().flatten().cloned().collect();
+            let _ = known.set(tokens_of);
+            words
         };
         let (resources, para_path, words) = MeteorResources::load_without_paraphrases(path, Some(&vocabulary))?;
-        Ok((Meteor::new(resources), para_path, words))
+        let mut m = Meteor::new(resources);
+        m.known_tokens = known.into_inner().unwrap_or_default();
+        Ok((m, para_path, words))
     }
 
     /// The tokens METEOR scores: `-norm` normalisation, then lower-casing.
@@ -244,13 +257,21 @@ impl Meteor {
         tokens(&self.resources.nonbreaking, text)
     }
 
+    /// [`Meteor::tokens`], read from the texts given at load time when `text` is one of them.
+    fn tokens_cached(&self, text: &str) -> std::borrow::Cow<'_, [String]> {
+        match self.known_tokens.get(text) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(self.tokens(text)),
+        }
+    }
+
     /// Statistics of a hypothesis against its references (the best-scoring reference; an empty list gives
     /// the statistics of an empty reference).
     pub fn segment_stats(&self, hyp: &str, refs: &[&str]) -> MeteorStats {
-        let test = self.tokens(hyp);
+        let test = self.tokens_cached(hyp);
         let mut best: Option<(f64, MeteorStats)> = None;
         for r in refs {
-            let reference = self.tokens(r);
+            let reference = self.tokens_cached(r);
             let stats = align(&test, &reference, &self.resources, &self.params).stats;
             let score = stats.score(&self.params);
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
