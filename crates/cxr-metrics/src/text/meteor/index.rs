@@ -230,12 +230,15 @@ pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<Pa
     }
     vocab_ids.sort_unstable();
     vocab_ids.dedup();
-    let mut in_vocab = vec![false; n_words];
-    for &i in &vocab_ids {
-        in_vocab[i as usize] = true;
+    // Per index word: 1 + its rank among the vocabulary's words, 0 for words the texts lack.
+    let mut vocab_rank = vec![0u32; n_words];
+    for (r, &i) in vocab_ids.iter().enumerate() {
+        vocab_rank[i as usize] = r as u32 + 1;
     }
-    // The groups of the vocabulary's words; keep entries made of vocabulary words only.
-    let mut kept: Vec<(u32, Vec<u32>, usize)> = Vec::new();
+    // The groups of the vocabulary's words; keep entries made of vocabulary words only, their word ids (as
+    // vocabulary ranks) one after the other in `kept_words`.
+    let mut kept: Vec<(u32, usize, u16, u16)> = Vec::new();
+    let mut kept_words: Vec<u32> = Vec::new();
     let mut buf = Vec::new();
     for &k in &vocab_ids {
         let (from, to) = (groups[k as usize], groups[k as usize + 1]);
@@ -257,35 +260,39 @@ pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<Pa
             if at >= n_entries || (0..n).any(|k| id(k) >= n_words) {
                 return Err(corrupt("entry ids"));
             }
-            // Most entries of a group use some word the texts lack: test before allocating.
-            if (0..n).all(|k| in_vocab[id(k)]) {
-                kept.push((at, (0..n).map(|k| id(k) as u32).collect(), usize::from(p)));
+            // Most entries of a group use some word the texts lack.
+            if (0..n).all(|k| vocab_rank[id(k)] != 0) {
+                kept.push((at, kept_words.len(), p, q));
+                kept_words.extend((0..n).map(|k| vocab_rank[id(k)] - 1));
             }
         }
     }
+    drop(vocab_rank);
     // Replay in file order, as the table's reader would have met them.
     kept.sort_unstable_by_key(|e| e.0);
-    // Index word id → table id, interned once per distinct word (entries use vocabulary words only).
-    let mut table_id: FxHashMap<u32, u32> = FxHashMap::default();
+    // Vocabulary rank → table id, interned on first use (in file order, as the reader would).
+    let mut table_id = vec![u32::MAX; vocab_ids.len()];
     let mut t = ParaphraseTable::empty();
-    let mut ids = |t: &mut ParaphraseTable, ws: &[u32]| -> Result<Vec<u32>, MeteorError> {
-        ws.iter()
-            .map(|&w| {
-                if let Some(&id) = table_id.get(&w) {
-                    return Ok(id);
-                }
-                let text =
-                    word(w as usize).and_then(|b| std::str::from_utf8(b).ok()).ok_or_else(|| corrupt("word bytes"))?;
-                let id = t.intern(text);
-                table_id.insert(w, id);
-                Ok(id)
-            })
-            .collect()
-    };
-    for (_, ws, p) in &kept {
-        let from = ids(&mut t, &ws[..*p])?;
-        let to = ids(&mut t, &ws[*p..])?;
-        t.push_ids(&from, to);
+    t.reserve(kept.len(), kept.iter().map(|e| usize::from(e.2)).sum());
+    let (mut from, mut to) = (Vec::new(), Vec::new());
+    for &(_, start, p, q) in &kept {
+        let (p, q) = (usize::from(p), usize::from(q));
+        from.clear();
+        to.clear();
+        for (k, &r) in kept_words[start..start + p + q].iter().enumerate() {
+            let r = r as usize;
+            if table_id[r] == u32::MAX {
+                let w = vocab_ids[r] as usize;
+                let text = word(w).and_then(|b| std::str::from_utf8(b).ok()).ok_or_else(|| corrupt("word bytes"))?;
+                table_id[r] = t.intern(text);
+            }
+            if k < p {
+                from.push(table_id[r]);
+            } else {
+                to.push(table_id[r]);
+            }
+        }
+        t.push_ids(&from, &to);
     }
     Ok(Some(t))
 }

@@ -155,7 +155,10 @@ pub struct ParaphraseTable {
     edges: FxHashMap<u64, u32>,
     /// Per state: the paraphrases of the phrase ending there.
     emit: Vec<Vec<u32>>,
-    paraphrases: Vec<Vec<u32>>,
+    /// Every paraphrase's word ids, one after the other; paraphrase `i` is
+    /// `paraphrase_words[paraphrase_starts[i]..paraphrase_starts[i + 1]]` (one allocation, not one each).
+    paraphrase_words: Vec<u32>,
+    paraphrase_starts: Vec<usize>,
 }
 
 impl ParaphraseTable {
@@ -165,7 +168,8 @@ impl ParaphraseTable {
             vocab: FxHashMap::default(),
             edges: FxHashMap::default(),
             emit: vec![Vec::new()],
-            paraphrases: Vec::new(),
+            paraphrase_words: Vec::new(),
+            paraphrase_starts: vec![0],
         }
     }
 
@@ -193,13 +197,20 @@ impl ParaphraseTable {
     pub fn push(&mut self, phrase: &[&str], para: &[&str]) {
         let from: Vec<u32> = phrase.iter().map(|w| self.intern(w)).collect();
         let to: Vec<u32> = para.iter().map(|w| self.intern(w)).collect();
-        self.push_ids(&from, to);
+        self.push_ids(&from, &to);
+    }
+
+    /// Makes room for `entries` more entries with `phrase_words` phrase words in all.
+    pub(crate) fn reserve(&mut self, entries: usize, phrase_words: usize) {
+        self.edges.reserve(phrase_words);
+        self.paraphrase_starts.reserve(entries);
     }
 
     /// As [`ParaphraseTable::push`], with words already given ids by [`ParaphraseTable::intern`].
-    pub(crate) fn push_ids(&mut self, from: &[u32], to: Vec<u32>) {
-        let index = self.paraphrases.len() as u32;
-        self.paraphrases.push(to);
+    pub(crate) fn push_ids(&mut self, from: &[u32], to: &[u32]) {
+        let index = self.len() as u32;
+        self.paraphrase_words.extend_from_slice(to);
+        self.paraphrase_starts.push(self.paraphrase_words.len());
         let mut s = 0usize;
         for &w in from {
             let n = self.emit.len() as u32;
@@ -254,11 +265,11 @@ impl ParaphraseTable {
 
     /// Entries stored.
     pub fn len(&self) -> usize {
-        self.paraphrases.len()
+        self.paraphrase_starts.len() - 1
     }
 
     pub fn is_empty(&self) -> bool {
-        self.paraphrases.is_empty()
+        self.len() == 0
     }
 
     /// `(phrase length, paraphrase index)` of every phrase starting at `words[start]`, shortest first.
@@ -274,7 +285,8 @@ impl ParaphraseTable {
     }
 
     pub fn paraphrase(&self, index: u32) -> &[u32] {
-        &self.paraphrases[index as usize]
+        let i = index as usize;
+        &self.paraphrase_words[self.paraphrase_starts[i]..self.paraphrase_starts[i + 1]]
     }
 }
 
