@@ -167,11 +167,14 @@ pub fn align(test: &[String], reference: &[String], res: &MeteorResources, param
             };
             // Every (phrase start, phrase length, paraphrase start, paraphrase length) of `from`'s phrases whose
             // paraphrase occurs in `to`, in the jar's order: by phrase start, then phrase, then position.
-            let found = |from: &[Option<u32>], to: &[Option<u32>]| {
+            let mut phrases = Vec::new();
+            let mut found = |from: &[Option<u32>], to: &[Option<u32>]| {
                 let at = positions(to);
                 let mut out = Vec::new();
                 for start in 0..from.len() {
-                    for (len, p) in pt.phrases_at(from, start) {
+                    phrases.clear();
+                    pt.phrases_at_into(from, start, &mut phrases);
+                    for &(len, p) in &phrases {
                         let words = pt.paraphrase(p);
                         let Some(&first) = words.first() else { continue };
                         let from_here = &at[at.partition_point(|&(w, _)| w < first)..];
@@ -246,10 +249,14 @@ fn search(
     let stride = start_used.len();
     let mut pool = Vec::new();
     let mut next_pool = start_used;
+    // Two path lists swapped at every step, so their capacity is reused.
+    let mut paths = Vec::new();
     let mut next = vec![start];
     let mut ranked: Vec<((i64, i64, i64), usize)> = Vec::new();
+    arena.reserve(n2 * params.beam.min(64));
     for current in 0..=n2 {
-        let paths = std::mem::take(&mut next);
+        std::mem::swap(&mut paths, &mut next);
+        next.clear();
         std::mem::swap(&mut pool, &mut next_pool);
         next_pool.clear();
         // The beam: the best `beam` paths in (coverage, chunks, distance) order, ties by arrival (a stable sort).

@@ -275,13 +275,18 @@ impl ParaphraseTable {
     /// `(phrase length, paraphrase index)` of every phrase starting at `words[start]`, shortest first.
     pub fn phrases_at(&self, words: &[Option<u32>], start: usize) -> Vec<(usize, u32)> {
         let mut out = Vec::new();
+        self.phrases_at_into(words, start, &mut out);
+        out
+    }
+
+    /// As [`ParaphraseTable::phrases_at`], appending to `out` (the aligner reuses one buffer).
+    pub fn phrases_at_into(&self, words: &[Option<u32>], start: usize, out: &mut Vec<(usize, u32)>) {
         let mut s = 0usize;
         for (k, w) in words[start..].iter().enumerate() {
             let Some(next) = w.and_then(|w| self.edges.get(&edge(s, w))) else { break };
             s = *next as usize;
             out.extend(self.emit[s].iter().map(|&i| (k + 1, i)));
         }
-        out
     }
 
     pub fn paraphrase(&self, index: u32) -> &[u32] {
