@@ -65,7 +65,17 @@ fn is_wide_space(c: char) -> bool {
 }
 
 /// `([A])mid([B])` → `$1 repl $2`, left to right, non-overlapping.
-fn replace_between(s: &[char], a: impl Fn(char) -> bool, mid: char, b: impl Fn(char) -> bool, repl: &str) -> Vec<char> {
+fn replace_between(
+    s: Vec<char>,
+    a: impl Fn(char) -> bool,
+    mid: char,
+    b: impl Fn(char) -> bool,
+    repl: &str,
+) -> Vec<char> {
+    // Most texts lack the middle character: nothing to copy then.
+    if !s.contains(&mid) {
+        return s;
+    }
     let mut out = Vec::with_capacity(s.len() + 8);
     let mut i = 0;
     while i < s.len() {
@@ -83,7 +93,10 @@ fn replace_between(s: &[char], a: impl Fn(char) -> bool, mid: char, b: impl Fn(c
 }
 
 /// Literal replacement, left to right, non-overlapping.
-fn replace_literal(s: &[char], from: &[char], to: &[char]) -> Vec<char> {
+fn replace_literal(s: Vec<char>, from: &[char], to: &[char]) -> Vec<char> {
+    if !s.contains(&from[0]) {
+        return s;
+    }
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -132,9 +145,9 @@ pub fn normalize(line: &str, nonbreaking: &FxHashMap<String, Nonbreaking>) -> St
     // Commas, except between digits.
     let digit = is_digit;
     let non_digit = |c: char| !is_digit(c);
-    s = replace_between(&s, non_digit, ',', non_digit, " , ");
-    s = replace_between(&s, digit, ',', non_digit, " , ");
-    s = replace_between(&s, non_digit, ',', digit, " , ");
+    s = replace_between(s, non_digit, ',', non_digit, " , ");
+    s = replace_between(s, digit, ',', non_digit, " , ");
+    s = replace_between(s, non_digit, ',', digit, " , ");
 
     // Quotes and dashes.
     for c in &mut s {
@@ -142,31 +155,34 @@ pub fn normalize(line: &str, nonbreaking: &FxHashMap<String, Nonbreaking>) -> St
             *c = '\'';
         }
     }
-    let mut q = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if matches!(s[i], '“' | '”') {
-            q.extend([' ', '"', ' ']);
-            i += 1;
-        } else if s[i] == '\'' && s.get(i + 1) == Some(&'\'') {
-            q.extend([' ', '"', ' ']);
-            i += 2;
-        } else {
-            q.push(s[i]);
-            i += 1;
+    if s.iter().any(|&c| matches!(c, '“' | '”' | '\'')) {
+        let mut q = Vec::with_capacity(s.len());
+        let mut i = 0;
+        while i < s.len() {
+            if matches!(s[i], '“' | '”') {
+                q.extend([' ', '"', ' ']);
+                i += 1;
+            } else if s[i] == '\'' && s.get(i + 1) == Some(&'\'') {
+                q.extend([' ', '"', ' ']);
+                i += 2;
+            } else {
+                q.push(s[i]);
+                i += 1;
+            }
         }
+        s = q;
     }
-    s = replace_literal(&q, &['–'], &['-']);
-    s = replace_literal(&s, &['-', '-'], &['-']);
-    s = replace_between(&s, |c| is_alnum(c) || c == '.', '-', is_alnum, " ");
+    s = replace_literal(s, &['–'], &['-']);
+    s = replace_literal(s, &['-', '-'], &['-']);
+    s = replace_between(s, |c| is_alnum(c) || c == '.', '-', is_alnum, " ");
 
     // English contractions split to the right ("it 's", "1990 's").
     let not_alpha = |c: char| !is_alpha(c);
-    s = replace_between(&s, not_alpha, '\'', not_alpha, " ' ");
-    s = replace_between(&s, |c| !is_alpha(c) && !is_digit(c), '\'', is_alpha, " ' ");
-    s = replace_between(&s, is_alpha, '\'', not_alpha, " ' ");
-    s = replace_between(&s, is_alpha, '\'', is_alpha, " '");
-    s = replace_between(&s, is_digit, '\'', |c| c == 's', " '");
+    s = replace_between(s, not_alpha, '\'', not_alpha, " ' ");
+    s = replace_between(s, |c| !is_alpha(c) && !is_digit(c), '\'', is_alpha, " ' ");
+    s = replace_between(s, is_alpha, '\'', not_alpha, " ' ");
+    s = replace_between(s, is_alpha, '\'', is_alpha, " '");
+    s = replace_between(s, is_digit, '\'', |c| c == 's', " '");
 
     // Split final dots unless the word is a nonbreaking prefix (or followed by a lower-case word).
     let text: String = s.into_iter().collect();
