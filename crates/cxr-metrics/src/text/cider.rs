@@ -41,8 +41,8 @@ impl Grams {
         &self.ids[span[0]..span[4]]
     }
 
-    /// Splits the texts and interns their n-grams order by order: one order's table (about
-    /// a megabyte or two) stays in cache and its pages in the TLB, where a table of all orders did not.
+    /// Splits the texts and interns their n-grams order by order, so the table being probed holds one
+    /// order's n-grams (a megabyte or two here), not all of them.
     fn intern(texts: &[&str]) -> Grams {
         let tokens: Vec<Vec<&str>> = texts
             .iter()
