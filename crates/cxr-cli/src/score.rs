@@ -289,13 +289,10 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     let mut scorer = Scorer::new();
     if let (Some(path), true) = (&a.meteor_data, opts.families.contains(&Family::Meteor)) {
         // Only the paraphrases that can match these texts are kept (exact, and far faster than the whole table).
-        let texts: Vec<String> = pool.install(|| {
-            refs.texts
-                .par_iter()
-                .chain(hyp_sides.iter().flat_map(|(_, h)| h).par_bridge())
-                .map(|t| ptb::coco_tokenize(t))
-                .collect()
-        });
+        let distinct: cxr_core::hash::FxHashSet<&str> =
+            refs.texts.iter().chain(hyp_sides.iter().flat_map(|(_, h)| h)).map(String::as_str).collect();
+        let distinct: Vec<&str> = distinct.into_iter().collect();
+        let texts: Vec<String> = pool.install(|| distinct.par_iter().map(|t| ptb::coco_tokenize(t)).collect());
         let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let context = || format!("cannot load METEOR resources from {}", path.display());
         let meteor = match meteor_cache_dir(&a) {

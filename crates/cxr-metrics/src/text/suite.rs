@@ -209,16 +209,24 @@ impl Scorer {
         let on = |f: Family| opts.families.contains(&f);
         let meteor = self.meteor.as_ref().filter(|_| on(Family::Meteor));
         let need_ptb = on(Family::Bleu) || on(Family::Rouge) || on(Family::Cider) || meteor.is_some();
-        let ptb_pairs: Vec<(String, String)> = if need_ptb {
-            hyps.par_iter().zip(refs).map(|(h, r)| (ptb::coco_tokenize(h), ptb::coco_tokenize(r))).collect()
+        // Each distinct text is tokenized once (reference sets and hypotheses repeat themselves).
+        let tokenized: cxr_core::hash::FxHashMap<&str, String> = if need_ptb {
+            let distinct: cxr_core::hash::FxHashSet<&str> = hyps.iter().chain(refs).copied().collect();
+            let distinct: Vec<&str> = distinct.into_iter().collect();
+            distinct.par_iter().map(|&t| (t, ptb::coco_tokenize(t))).collect()
+        } else {
+            Default::default()
+        };
+        let ptb_pairs: Vec<(&str, &str)> = if need_ptb {
+            hyps.iter().zip(refs).map(|(h, r)| (tokenized[h].as_str(), tokenized[r].as_str())).collect()
         } else {
             Vec::new()
         };
         // CIDEr-D is one corpus-wide computation on one thread: it runs beside the per-pair metrics.
         let cider = || {
             if on(Family::Cider) {
-                let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0.as_str()).collect();
-                let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1.as_str()]).collect();
+                let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0).collect();
+                let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1]).collect();
                 cider::corpus_cider_d(&h, &r).0
             } else {
                 Vec::new()
@@ -233,7 +241,7 @@ impl Scorer {
                     if on(Family::Length) {
                         p.sentences = self.sentences(h);
                     }
-                    if let Some((hp, rp)) = ptb_pairs.get(i) {
+                    if let Some(&(hp, rp)) = ptb_pairs.get(i) {
                         if on(Family::Bleu) {
                             p.bleu = Some(bleu::segment_stats(hp, &[rp]));
                         }
