@@ -5,9 +5,7 @@ use crate::reports::{read_reports, ReadOptions, ReportBody, ReportInput};
 use anyhow::{bail, Context, Result};
 use cxr_metrics::clinical::{Conventions, UncertainAs};
 use cxr_metrics::text::meteor::{Meteor, MeteorParams};
-use cxr_metrics::text::ptb;
 use cxr_metrics::text::suite::{self, Family, PairStats, ScoreOptions, Scorer, SystemStats};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -286,14 +284,17 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         hyp_sides.push((h.clone(), align(&refs, &side)?));
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads.unwrap_or(0)).build()?;
+    // Every text PTB-tokenized once, for METEOR's resources and for every system's scores.
+    let tokens = if opts.uses_ptb() {
+        let texts = refs.texts.iter().chain(hyp_sides.iter().flat_map(|(_, h)| h)).map(String::as_str);
+        pool.install(|| suite::ptb_tokens(texts))
+    } else {
+        suite::PtbTokens::default()
+    };
     let mut scorer = Scorer::new();
     if let (Some(path), true) = (&a.meteor_data, opts.families.contains(&Family::Meteor)) {
         // Only the paraphrases that can match these texts are kept (exact, and far faster than the whole table).
-        let distinct: cxr_core::hash::FxHashSet<&str> =
-            refs.texts.iter().chain(hyp_sides.iter().flat_map(|(_, h)| h)).map(String::as_str).collect();
-        let distinct: Vec<&str> = distinct.into_iter().collect();
-        let texts: Vec<String> = pool.install(|| distinct.par_iter().map(|t| ptb::coco_tokenize(t)).collect());
-        let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let text_refs: Vec<&str> = tokens.values().map(String::as_str).collect();
         let context = || format!("cannot load METEOR resources from {}", path.display());
         let meteor = match meteor_cache_dir(&a) {
             Some(dir) => {
@@ -313,7 +314,7 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         let mut systems = Vec::new();
         for (h, hyps) in &hyp_sides {
             let hyp_texts: Vec<&str> = hyps.iter().map(String::as_str).collect();
-            systems.push((h.clone(), scorer.score(&hyp_texts, &ref_texts, &opts)));
+            systems.push((h.clone(), scorer.score_with_tokens(&hyp_texts, &ref_texts, &opts, &tokens)));
         }
         Ok((ref_stats, systems))
     })?;

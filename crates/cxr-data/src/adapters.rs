@@ -447,7 +447,7 @@ fn chexpert(path: &Path, plus: Option<&Path>, opts: &Options) -> Result<Harmoniz
     });
     t.add_column("patient", |t, r| {
         let p = t.get(r, 0)?;
-        let i = p.as_bytes().windows(7).position(|w| w == b"patient")?;
+        let i = p.find("patient")?;
         let digits = p[i + 7..].bytes().take_while(u8::is_ascii_digit).count();
         (digits > 0).then(|| Cow::Borrowed(&p[i..i + 7 + digits]))
     });

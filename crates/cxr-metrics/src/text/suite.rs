@@ -31,6 +31,7 @@ use cxr_core::{Finding, FindingLabels};
 use cxr_report::Labeler;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Metric families that can be switched on and off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -146,6 +147,24 @@ impl Default for ScoreOptions {
     }
 }
 
+impl ScoreOptions {
+    /// Whether a chosen family scores PTB-tokenized text (COCO BLEU, ROUGE-L, CIDEr-D, METEOR).
+    pub fn uses_ptb(&self) -> bool {
+        self.families.iter().any(|f| matches!(f, Family::Bleu | Family::Rouge | Family::Cider | Family::Meteor))
+    }
+}
+
+/// PTB tokenizations of distinct texts, by text.
+pub type PtbTokens<'a> = cxr_core::hash::FxHashMap<&'a str, String>;
+
+/// Tokenizes each distinct text of `texts` once, in parallel (reference sets and hypotheses repeat
+/// themselves, and several systems share one reference set).
+pub fn ptb_tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> PtbTokens<'a> {
+    let distinct: cxr_core::hash::FxHashSet<&str> = texts.into_iter().collect();
+    let distinct: Vec<&str> = distinct.into_iter().collect();
+    distinct.par_iter().map(|&t| (t, ptb::coco_tokenize(t))).collect()
+}
+
 /// Scores corpora. Holds the labeler (for clinical efficacy), the stemmer and, when given, METEOR.
 #[derive(Debug, Default)]
 pub struct Scorer {
@@ -206,27 +225,36 @@ impl Scorer {
 
     /// Per-pair statistics of `hyps` against `refs` (one reference each, paired by position).
     pub fn score(&self, hyps: &[&str], refs: &[&str], opts: &ScoreOptions) -> SystemStats {
+        let tokens = if opts.uses_ptb() { ptb_tokens(hyps.iter().chain(refs).copied()) } else { PtbTokens::default() };
+        self.score_with_tokens(hyps, refs, opts, &tokens)
+    }
+
+    /// [`Scorer::score`] with PTB tokenizations made beforehand ([`ptb_tokens`]; a text missing from
+    /// `tokens` is tokenized here), so that a caller scoring several systems, or loading METEOR for the same
+    /// texts, tokenizes each text once.
+    pub fn score_with_tokens(
+        &self,
+        hyps: &[&str],
+        refs: &[&str],
+        opts: &ScoreOptions,
+        tokens: &PtbTokens,
+    ) -> SystemStats {
         let on = |f: Family| opts.families.contains(&f);
         let meteor = self.meteor.as_ref().filter(|_| on(Family::Meteor));
-        let need_ptb = on(Family::Bleu) || on(Family::Rouge) || on(Family::Cider) || meteor.is_some();
-        // Each distinct text is tokenized once (reference sets and hypotheses repeat themselves).
-        let tokenized: cxr_core::hash::FxHashMap<&str, String> = if need_ptb {
-            let distinct: cxr_core::hash::FxHashSet<&str> = hyps.iter().chain(refs).copied().collect();
-            let distinct: Vec<&str> = distinct.into_iter().collect();
-            distinct.par_iter().map(|&t| (t, ptb::coco_tokenize(t))).collect()
-        } else {
-            Default::default()
+        let tokenized = |t: &str| match tokens.get(t) {
+            Some(s) => Cow::Borrowed(s.as_str()),
+            None => Cow::Owned(ptb::coco_tokenize(t)),
         };
-        let ptb_pairs: Vec<(&str, &str)> = if need_ptb {
-            hyps.iter().zip(refs).map(|(h, r)| (tokenized[h].as_str(), tokenized[r].as_str())).collect()
+        let ptb_pairs: Vec<(Cow<str>, Cow<str>)> = if opts.uses_ptb() {
+            hyps.par_iter().zip(refs).map(|(h, r)| (tokenized(h), tokenized(r))).collect()
         } else {
             Vec::new()
         };
         // CIDEr-D is one corpus-wide computation on one thread: it runs beside the per-pair metrics.
         let cider = || {
             if on(Family::Cider) {
-                let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0).collect();
-                let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1]).collect();
+                let h: Vec<&str> = ptb_pairs.iter().map(|p| p.0.as_ref()).collect();
+                let r: Vec<Vec<&str>> = ptb_pairs.iter().map(|p| vec![p.1.as_ref()]).collect();
                 cider::corpus_cider_d(&h, &r).0
             } else {
                 Vec::new()
@@ -241,7 +269,7 @@ impl Scorer {
                     if on(Family::Length) {
                         p.sentences = self.sentences(h);
                     }
-                    if let Some(&(hp, rp)) = ptb_pairs.get(i) {
+                    if let Some((hp, rp)) = ptb_pairs.get(i).map(|(h, r)| (h.as_ref(), r.as_ref())) {
                         if on(Family::Bleu) {
                             p.bleu = Some(bleu::segment_stats(hp, &[rp]));
                         }
