@@ -201,26 +201,35 @@ fn harmonize_cmd(a: HarmonizeArgs, stats_only: bool) -> Result<()> {
             .par_iter()
             .map(|(d, files)| {
                 let h = harmonize(*d, files, &opts).with_context(|| format!("harmonizing {}", d.name()));
+                // Statistics right away, while the other datasets are still being read.
+                let s = h.map(|h| {
+                    let s = stats_only.then(|| stats::stats(&h));
+                    (h, s)
+                });
                 pb.inc(1);
-                h
+                s
             })
             .collect()
     };
     pb.finish_and_clear();
-    let sets = results.into_iter().collect::<Result<Vec<_>>>()?;
+    let (sets, all): (Vec<_>, Vec<_>) = results.into_iter().collect::<Result<Vec<_>>>()?.into_iter().unzip();
     for h in &sets {
         for (what, n) in &h.unknown_values {
             eprintln!("warning: {}: {n} cell(s) with unknown value {what} (read as missing)", h.dataset.name());
         }
     }
     if stats_only {
-        let all: Vec<_> = sets.iter().map(stats::stats).collect();
+        let all: Vec<stats::Stats> = all.into_iter().flatten().collect();
         let text = if a.json {
             serde_json::to_string_pretty(&all)? + "\n"
         } else {
             all.iter().map(stats_text).collect::<String>()
         };
-        return emit(a.output.as_deref(), text.as_bytes());
+        let written = emit(a.output.as_deref(), text.as_bytes());
+        // The process ends here: freeing hundreds of thousands of records one by one would take longer than
+        // the rest of the output did; the operating system reclaims them at exit.
+        std::mem::forget(sets);
+        return written;
     }
     emit(a.output.as_deref(), &to_csv(&sets)?)?;
     if a.json {

@@ -72,9 +72,16 @@ pub fn harmonize(dataset: Dataset, files: &[PathBuf], opts: &Options) -> Result<
     Ok(h)
 }
 
-/// Fails on the first image id listed more than once.
+/// Fails on the first image id (in sorted order) listed more than once.
 fn no_duplicates(path: &Path, t: &Table, col: &str, dataset: Dataset) -> Result<(), DataError> {
     let c = t.col(col);
+    // Fast path: sorted 64-bit fingerprints of the ids. Distinct fingerprints prove distinct ids; only when two
+    // agree (a real duplicate, or — rarely — two ids with one fingerprint) are the ids themselves counted.
+    let mut prints: Vec<u64> = (0..t.len()).filter_map(|r| t.get(r, c)).map(fingerprint).collect();
+    prints.sort_unstable();
+    if prints.windows(2).all(|w| w[0] != w[1]) {
+        return Ok(());
+    }
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(t.len(), Default::default());
     for r in 0..t.len() {
         if let Some(id) = t.get(r, c) {
@@ -90,6 +97,21 @@ fn no_duplicates(path: &Path, t: &Table, col: &str, dataset: Dataset) -> Result<
         });
     }
     Ok(())
+}
+
+/// A well-mixed 64-bit hash of a string (FxHash, then MurmurHash3's finaliser so every bit depends on every
+/// input bit).
+fn fingerprint(s: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = cxr_core::hash::FxHasher::default();
+    h.write(s.as_bytes());
+    h.write_usize(s.len());
+    let mut x = h.finish();
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
 }
 
 /// torchxrayvision's `limit_to_selected_views`: a missing view is `UNKNOWN`; `None` or `*` keeps all.
@@ -171,10 +193,14 @@ fn has_word(text: &str, word: &str) -> bool {
 }
 
 fn sex_code(s: Option<&str>) -> Option<String> {
-    match s.map(|v| v.trim().to_ascii_lowercase()) {
-        Some(v) if v == "m" || v == "male" => Some("M".into()),
-        Some(v) if v == "f" || v == "female" => Some("F".into()),
-        _ => None,
+    let v = s?.trim();
+    let is = |word: &str| v.eq_ignore_ascii_case(word);
+    if is("m") || is("male") {
+        Some("M".into())
+    } else if is("f") || is("female") {
+        Some("F".into())
+    } else {
+        None
     }
 }
 
@@ -756,7 +782,8 @@ fn padchest(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
     let before = t.len();
     t.retain(|t, r| t.get(r, 6).is_some());
     let no_labels = before - t.len();
-    t.retain(|t, r| !t.get(r, 0).is_some_and(|id| PADCHEST_BROKEN.contains(&id)));
+    let broken: cxr_core::hash::FxHashSet<&str> = PADCHEST_BROKEN.into_iter().collect();
+    t.retain(|t, r| !t.get(r, 0).is_some_and(|id| broken.contains(id)));
     if opts.unique_patients {
         t = unique(&t, 2, opts);
     }
@@ -801,14 +828,35 @@ fn padchest(path: &Path, opts: &Options) -> Result<Harmonized, DataError> {
             })
             .collect()
     };
-    // Rows are independent: built in parallel, collected in order (with both label versions outside compat
-    // mode, for the note on how often they differ).
+    // Many images share one `Labels` cell (`['normal']` most of all): each distinct cell is read once (both
+    // label versions outside compat mode, for the note on how often they differ).
+    let mut cell_ids: HashMap<&str, u32> = HashMap::default();
+    let mut cells: Vec<&str> = Vec::new();
+    let cell_of: Vec<u32> = (0..t.len())
+        .map(|r| {
+            let raw = t.get(r, 6).unwrap_or("");
+            *cell_ids.entry(raw).or_insert_with(|| {
+                cells.push(raw);
+                (cells.len() - 1) as u32
+            })
+        })
+        .collect();
+    let cell_labels: Vec<(Vec<Value>, Option<Vec<Value>>)> = cells
+        .par_iter()
+        .map(|raw| {
+            let compat: Vec<Value> = subs.matches(raw).into_iter().map(b).collect();
+            if opts.txv_compat {
+                (compat, None)
+            } else {
+                (fixed_labels(raw), Some(compat))
+            }
+        })
+        .collect();
+    // Rows are independent: built in parallel, collected in order.
     let rows: Vec<(Record, Option<Vec<Value>>)> = (0..t.len())
         .into_par_iter()
         .map(|r| {
-            let raw = t.get(r, 6).unwrap_or("");
-            let compat: Vec<Value> = subs.matches(raw).into_iter().map(b).collect();
-            let (labels, compat) = if opts.txv_compat { (compat, None) } else { (fixed_labels(raw), Some(compat)) };
+            let (labels, compat) = cell_labels[cell_of[r] as usize].clone();
             let birth = num(t.get(r, 3));
             let study_year = t.get(r, 7).and_then(|d| d.get(..4)).and_then(|y| y.parse::<f64>().ok());
             let age =

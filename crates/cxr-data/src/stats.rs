@@ -63,7 +63,7 @@ pub fn stats(h: &Harmonized) -> Stats {
     };
     let mut views: FxHashMap<&str, usize> = FxHashMap::default();
     let mut sex: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut patients: FxHashSet<&str> = FxHashSet::default();
+    let mut patients: FxHashSet<&str> = FxHashSet::with_capacity_and_hasher(h.records.len(), Default::default());
     let mut ages = Vec::new();
     for r in &h.records {
         if !r.view.is_empty() {

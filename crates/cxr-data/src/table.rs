@@ -184,10 +184,10 @@ impl Table {
 
     /// Sorts rows by a column (missing first), stably.
     pub fn sort_by_column(&mut self, col: usize) {
-        // Keys gathered once; the row index breaks ties, which makes the unstable sort stable.
-        let mut keys: Vec<(Option<&str>, usize)> = (0..self.len()).map(|r| (self.get(r, col), r)).collect();
-        keys.sort_unstable();
-        let order: Vec<usize> = keys.into_iter().map(|(_, r)| r).collect();
+        // Missing cells first, in row order; then the rest by value (stably).
+        let (mut order, present): (Vec<usize>, Vec<usize>) = (0..self.len()).partition(|&r| self.get(r, col).is_none());
+        let values: Vec<&str> = present.iter().map(|&r| self.get(r, col).unwrap_or_default()).collect();
+        order.extend(sorted_order(&values).into_iter().map(|i| present[i]));
         *self = self.select(&order);
     }
 }
@@ -196,7 +196,7 @@ impl Table {
 pub fn read_file_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     let raw = std::fs::read(path).map_err(|source| DataError::Read { path: path.to_path_buf(), source })?;
     if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 6);
+        let mut out = Vec::with_capacity(gzip_size_hint(&raw));
         flate2::read::MultiGzDecoder::new(&raw[..])
             .read_to_end(&mut out)
             .map_err(|e| DataError::format(path, format!("the gzip stream is corrupt or truncated ({e})")))?;
@@ -206,6 +206,15 @@ pub fn read_file_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
         return unzip_first(path, &raw);
     }
     Ok(raw)
+}
+
+/// The uncompressed size of a gzip file, from its trailer (the last member's size modulo 2³²): a hint for
+/// reserving buffers, capped at 16× the compressed size (label files compress 5–13×) so that a damaged trailer
+/// cannot ask for gigabytes; a larger file just grows its buffer.
+fn gzip_size_hint(raw: &[u8]) -> usize {
+    raw.len().checked_sub(4).map_or(0, |at| {
+        (u32::from_le_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]) as usize).min(raw.len() * 16)
+    })
 }
 
 /// The first member of a zip archive (stored or deflated), read from its local header — enough for the
@@ -261,12 +270,7 @@ pub fn read_csv(path: &Path, wanted: &[&str], expected: &str) -> Result<Table, D
         let bytes = if raw.starts_with(b"PK\x03\x04") { unzip_first(path, &raw)? } else { raw };
         return read_csv_bytes(path, &bytes, wanted, expected);
     }
-    // gzip's trailer holds the (last member's) uncompressed size modulo 2³²: a hint for reserving the arena,
-    // capped at 16× the compressed size (label files compress 5–13×) so that a damaged trailer cannot ask for
-    // gigabytes; a larger file just grows its arena.
-    let hint = raw.len().checked_sub(4).map_or(0, |at| {
-        (u32::from_le_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]) as usize).min(raw.len() * 16)
-    });
+    let hint = gzip_size_hint(&raw);
     // gzip: inflate on a second thread while this one parses (the two costs are about equal).
     cxr_core::pipe::read_pipelined("gzip", flate2::read::MultiGzDecoder::new(&raw[..]), |reader| {
         parse_csv(path, reader, hint, wanted, expected).map_err(|e| match e {
@@ -323,29 +327,44 @@ fn parse_csv(
     let index: Vec<usize> = wanted.iter().map(|w| find(w).unwrap_or(0)).collect();
     // The cells' bytes go to one arena, checked as UTF-8 once at the end. Reserving the input's size (an upper
     // bound) costs only address space and saves copying the arena as it grows.
-    let mut text: Vec<u8> = Vec::with_capacity(size_hint.min(1 << 31));
+    // Each column's bytes go to a buffer of their own while reading, then into one arena column after column:
+    // the adapters make many passes over single columns (view, id, patient…), and a column read from a dense
+    // run of memory costs a fraction of one whose cells are strewn across the file's rows (a cache miss each).
+    let mut texts: Vec<Vec<u8>> = vec![Vec::new(); index.len()];
     let mut cells: Vec<Vec<u64>> = vec![Vec::new(); index.len()];
     let mut rows = 0;
+    let mut total = 0usize;
     while let Some(record) = rdr.next_record().map_err(malformed)? {
-        for (column, &i) in cells.iter_mut().zip(&index) {
+        for ((column, text), &i) in cells.iter_mut().zip(&mut texts).zip(&index) {
             let raw = record.get(i).unwrap_or(b"");
             if is_na_bytes(raw) {
                 column.push(MISSING);
             } else {
                 column.push(((text.len() as u64) << 32) | raw.len() as u64);
                 text.extend_from_slice(raw);
+                total += raw.len();
             }
         }
         rows += 1;
         if rows == 1024 && size_hint > 0 {
-            // Rows read so far tell how many the input holds, roughly: reserve the span vectors once.
+            // Rows read so far tell how many the input holds, roughly: reserve the vectors once.
             let per_row = (rdr.consumed() / rows).max(1);
             let expect = (size_hint / per_row) * 11 / 10;
             cells.iter_mut().for_each(|c| c.reserve(expect.saturating_sub(c.len())));
+            texts.iter_mut().for_each(|t| t.reserve((t.len() / rows * expect).saturating_sub(t.len())));
         }
-        if text.len() >= 1 << 31 {
+        if total >= 1 << 31 {
             return Err(DataError::format(path, "is too large (more than 2 GB in the columns read); split it"));
         }
+    }
+    // The largest column's buffer becomes the arena (growing it in place copies nothing); the others follow it.
+    let largest = (0..texts.len()).max_by_key(|&c| texts[c].len()).unwrap_or(0);
+    let mut text = texts.get_mut(largest).map(std::mem::take).unwrap_or_default();
+    text.reserve_exact(total - text.len());
+    for (_, (column, part)) in cells.iter_mut().zip(texts).enumerate().filter(|(c, _)| *c != largest) {
+        let base = (text.len() as u64) << 32;
+        column.iter_mut().filter(|s| **s != MISSING).for_each(|s| *s += base);
+        text.extend_from_slice(&part);
     }
     let text = match String::from_utf8(text) {
         Ok(t) => t,
@@ -376,19 +395,63 @@ fn repair_utf8(bytes: Vec<u8>, cells: &mut [Vec<u64>]) -> String {
     text
 }
 
+/// The stable sorting permutation of `values` (byte order, as `str`'s `Ord`).
+///
+/// Label-file ids are long and share long prefixes (`CheXpert-v1.0-small/train/patient…`,
+/// `216840111366964012819207…`), and they lie scattered through the text arena: comparing the strings
+/// themselves costs cache misses and a `memcmp` call each time. So the values are sorted by inline 16-byte
+/// windows instead, most significant first (a radix sort whose digits are 16 bytes): all values by the window
+/// after their common prefix, then each run of equal windows by the next window, and so on.
+pub(crate) fn sorted_order(values: &[&str]) -> Vec<usize> {
+    let Some(first) = values.first() else { return Vec::new() };
+    let common = values
+        .iter()
+        .fold(first.len(), |n, v| n.min(first.as_bytes().iter().zip(v.as_bytes()).take_while(|(a, b)| a == b).count()));
+    let mut keyed: Vec<(u128, u32)> = (0..values.len() as u32).map(|i| (0, i)).collect();
+    sort_by_windows(values, &mut keyed, common);
+    keyed.into_iter().map(|(_, i)| i as usize).collect()
+}
+
+/// Sorts `items` (value indices) by the values' bytes from `offset` on, ties by index; see [`sorted_order`].
+fn sort_by_windows(values: &[&str], items: &mut [(u128, u32)], offset: usize) {
+    for item in items.iter_mut() {
+        let tail = values[item.1 as usize].as_bytes().get(offset..).unwrap_or_default();
+        let mut window = [0u8; 16];
+        let n = tail.len().min(16);
+        window[..n].copy_from_slice(&tail[..n]);
+        item.0 = u128::from_be_bytes(window);
+    }
+    items.sort_unstable();
+    let mut i = 0;
+    while i < items.len() {
+        let j = i + items[i..].iter().take_while(|x| x.0 == items[i].0).count();
+        let run = &mut items[i..j];
+        if run.len() > 1 {
+            if run.iter().all(|x| values[x.1 as usize].len() <= offset + 16) {
+                // Every value ends within this window: zero padding may have tied "a" with "a\0".
+                run.sort_unstable_by(|a, b| values[a.1 as usize].cmp(values[b.1 as usize]).then(a.1.cmp(&b.1)));
+            } else {
+                sort_by_windows(values, run, offset + 16);
+            }
+        }
+        i = j;
+    }
+}
+
 /// pandas' `groupby(key).first()`: one row per key value, keys sorted (numerically when every key is a
 /// number, else as strings), rows with a missing key dropped, and **each column its own first non-missing
 /// value within the group** — so an output row may mix cells of different input rows. torchxrayvision's
 /// `unique_patients=True` does this; [`first_row_per_key`] is the row-wise alternative.
 pub fn group_first(t: &Table, key: usize) -> Table {
-    let groups = grouped(t, key);
+    let groups = Groups::of(t, key);
     let cells = t
         .cells
         .iter()
         .map(|column| {
-            groups
-                .iter()
-                .map(|members| members.iter().map(|&r| column[r]).find(|&x| x != MISSING).unwrap_or(MISSING))
+            (0..groups.len())
+                .map(|g| {
+                    groups.members(g).iter().map(|&r| column[r as usize]).find(|&x| x != MISSING).unwrap_or(MISSING)
+                })
                 .collect()
         })
         .collect();
@@ -397,31 +460,68 @@ pub fn group_first(t: &Table, key: usize) -> Table {
 
 /// The first row (whole) of each key, in the same key order as [`group_first`].
 pub fn first_row_per_key(t: &Table, key: usize) -> Table {
-    let firsts: Vec<usize> = grouped(t, key).into_iter().map(|m| m[0]).collect();
+    let groups = Groups::of(t, key);
+    let firsts: Vec<usize> = (0..groups.len()).map(|g| groups.members(g)[0] as usize).collect();
     t.select(&firsts)
 }
 
-/// Row indices grouped by key, groups in sorted key order, members in input order.
-fn grouped(t: &Table, key: usize) -> Vec<Vec<usize>> {
-    let mut map: cxr_core::hash::FxHashMap<&str, Vec<usize>> = Default::default();
-    for r in 0..t.len() {
-        if let Some(k) = t.get(r, key) {
-            map.entry(k).or_default().push(r);
+/// Row indices grouped by key (rows with a missing key left out): groups in sorted key order (numeric when
+/// every key is a number, as pandas sorts a numeric column), members in input order. Stored as one array of
+/// rows with group boundaries, not a vector per group: a patient column has tens of thousands of keys.
+struct Groups {
+    rows: Vec<u32>,
+    /// Group `g` is `rows[starts[g]..starts[g + 1]]`.
+    starts: Vec<u32>,
+}
+
+impl Groups {
+    fn of(t: &Table, key: usize) -> Groups {
+        const NONE: u32 = u32::MAX;
+        let mut ids: cxr_core::hash::FxHashMap<&str, u32> = Default::default();
+        let mut keys: Vec<&str> = Vec::new();
+        let group_of: Vec<u32> = (0..t.len())
+            .map(|r| match t.get(r, key) {
+                None => NONE,
+                Some(k) => *ids.entry(k).or_insert_with(|| {
+                    keys.push(k);
+                    (keys.len() - 1) as u32
+                }),
+            })
+            .collect();
+        // Rank the groups by key, then place each row by counting (stable: members keep input order).
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        let numeric: Option<Vec<f64>> = keys.iter().map(|k| k.parse::<f64>().ok()).collect();
+        match numeric {
+            Some(nums) => order.sort_by(|&a, &b| nums[a as usize].total_cmp(&nums[b as usize])),
+            None => order = sorted_order(&keys).into_iter().map(|i| i as u32).collect(),
         }
+        let mut rank = vec![0u32; keys.len()];
+        for (i, &g) in order.iter().enumerate() {
+            rank[g as usize] = i as u32;
+        }
+        let mut starts = vec![0u32; keys.len() + 1];
+        for &g in group_of.iter().filter(|&&g| g != NONE) {
+            starts[rank[g as usize] as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; starts[keys.len()] as usize];
+        for (r, &g) in group_of.iter().enumerate().filter(|(_, &g)| g != NONE) {
+            let slot = &mut next[rank[g as usize] as usize];
+            rows[*slot as usize] = r as u32;
+            *slot += 1;
+        }
+        Groups { rows, starts }
     }
-    let mut groups: Vec<(&str, Vec<usize>)> = map.into_iter().collect();
-    let numeric: Option<Vec<f64>> = groups.iter().map(|(k, _)| k.parse::<f64>().ok()).collect();
-    match numeric {
-        Some(nums) => {
-            let mut idx: Vec<usize> = (0..groups.len()).collect();
-            idx.sort_by(|&a, &b| nums[a].total_cmp(&nums[b]));
-            let mut taken: Vec<Option<Vec<usize>>> = groups.into_iter().map(|(_, m)| Some(m)).collect();
-            idx.into_iter().map(|i| taken[i].take().unwrap_or_default()).collect()
-        }
-        None => {
-            groups.sort_by(|a, b| a.0.cmp(b.0));
-            groups.into_iter().map(|(_, m)| m).collect()
-        }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn members(&self, g: usize) -> &[u32] {
+        &self.rows[self.starts[g] as usize..self.starts[g + 1] as usize]
     }
 }
 
@@ -440,6 +540,35 @@ mod tests {
 
     fn row(t: &Table, r: usize) -> Vec<Option<&str>> {
         (0..t.columns.len()).map(|c| t.get(r, c)).collect()
+    }
+
+    #[test]
+    fn sorted_order_is_a_stable_byte_order() {
+        let values =
+            ["pre-b", "pre-a", "pre-", "pre-a\u{0}", "pre-a", "pre-0123456789abcdefZ", "pre-0123456789abcdefA"];
+        let mut expected: Vec<usize> = (0..values.len()).collect();
+        expected.sort_by_key(|&i| (values[i], i));
+        assert_eq!(sorted_order(&values), expected);
+        assert_eq!(sorted_order(&["b", "a"]), vec![1, 0]);
+        assert!(sorted_order(&[]).is_empty());
+        // Random values over a tiny alphabet (many ties, prefixes of each other, lengths around 16).
+        let mut state = 12345u64;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for _ in 0..50 {
+            let owned: Vec<String> = (0..200)
+                .map(|_| {
+                    let len = 14 + next(6) as usize;
+                    "id".chars().chain((0..len).map(|_| ['a', 'b', '\u{0}'][next(3) as usize])).collect()
+                })
+                .collect();
+            let values: Vec<&str> = owned.iter().map(String::as_str).collect();
+            let mut expected: Vec<usize> = (0..values.len()).collect();
+            expected.sort_by_key(|&i| (values[i], i));
+            assert_eq!(sorted_order(&values), expected);
+        }
     }
 
     #[test]
