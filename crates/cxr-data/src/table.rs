@@ -408,12 +408,14 @@ pub(crate) fn sorted_order(values: &[&str]) -> Vec<usize> {
         .iter()
         .fold(first.len(), |n, v| n.min(first.as_bytes().iter().zip(v.as_bytes()).take_while(|(a, b)| a == b).count()));
     let mut keyed: Vec<(u128, u32)> = (0..values.len() as u32).map(|i| (0, i)).collect();
-    sort_by_windows(values, &mut keyed, common);
+    sort_by_windows(values, &mut keyed, common, 0);
     keyed.into_iter().map(|(_, i)| i as usize).collect()
 }
 
 /// Sorts `items` (value indices) by the values' bytes from `offset` on, ties by index; see [`sorted_order`].
-fn sort_by_windows(values: &[&str], items: &mut [(u128, u32)], offset: usize) {
+/// After `depth` windows of equal bytes a run is sorted by plain comparison, so that values sharing a very long
+/// prefix cannot recurse deeply.
+fn sort_by_windows(values: &[&str], items: &mut [(u128, u32)], offset: usize, depth: usize) {
     for item in items.iter_mut() {
         let tail = values[item.1 as usize].as_bytes().get(offset..).unwrap_or_default();
         let mut window = [0u8; 16];
@@ -427,11 +429,12 @@ fn sort_by_windows(values: &[&str], items: &mut [(u128, u32)], offset: usize) {
         let j = i + items[i..].iter().take_while(|x| x.0 == items[i].0).count();
         let run = &mut items[i..j];
         if run.len() > 1 {
-            if run.iter().all(|x| values[x.1 as usize].len() <= offset + 16) {
-                // Every value ends within this window: zero padding may have tied "a" with "a\0".
+            if depth >= 8 || run.iter().all(|x| values[x.1 as usize].len() <= offset + 16) {
+                // Every value ends within this window (zero padding may have tied "a" with "a\0"), or the values
+                // share a long prefix: compare them whole.
                 run.sort_unstable_by(|a, b| values[a.1 as usize].cmp(values[b.1 as usize]).then(a.1.cmp(&b.1)));
             } else {
-                sort_by_windows(values, run, offset + 16);
+                sort_by_windows(values, run, offset + 16, depth + 1);
             }
         }
         i = j;
@@ -551,6 +554,11 @@ mod tests {
         assert_eq!(sorted_order(&values), expected);
         assert_eq!(sorted_order(&["b", "a"]), vec![1, 0]);
         assert!(sorted_order(&[]).is_empty());
+        // Values sharing a prefix far longer than the window depth (compared whole past it).
+        let mut long: Vec<String> = ["b", "a", "c", "a"].iter().map(|t| format!("{}{t}", "x".repeat(1000))).collect();
+        long.push("w".into());
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        assert_eq!(sorted_order(&long), vec![4, 1, 3, 0, 2]);
         // Random values over a tiny alphabet (many ties, prefixes of each other, lengths around 16).
         let mut state = 12345u64;
         let mut next = |n: u64| {
