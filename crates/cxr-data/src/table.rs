@@ -325,8 +325,7 @@ fn parse_csv(
         });
     }
     let index: Vec<usize> = wanted.iter().map(|w| find(w).unwrap_or(0)).collect();
-    // The cells' bytes go to one arena, checked as UTF-8 once at the end. Reserving the input's size (an upper
-    // bound) costs only address space and saves copying the arena as it grows.
+    // The cells' bytes go to one arena, checked as UTF-8 once at the end.
     // Each column's bytes go to a buffer of their own while reading, then into one arena column after column:
     // the adapters make many passes over single columns (view, id, patient…), and a column read from a dense
     // run of memory costs a fraction of one whose cells are strewn across the file's rows (a cache miss each).
@@ -402,7 +401,7 @@ fn repair_utf8(bytes: Vec<u8>, cells: &mut [Vec<u64>]) -> String {
 /// themselves costs cache misses and a `memcmp` call each time. So the values are sorted by inline 16-byte
 /// windows instead, most significant first (a radix sort whose digits are 16 bytes): all values by the window
 /// after their common prefix, then each run of equal windows by the next window, and so on.
-pub(crate) fn sorted_order(values: &[&str]) -> Vec<usize> {
+fn sorted_order(values: &[&str]) -> Vec<usize> {
     let Some(first) = values.first() else { return Vec::new() };
     let common = values
         .iter()
