@@ -8,6 +8,7 @@ use cxr_core::hash::FxHashMap as HashMap;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
 const SYNONYMS: &str = include_str!("../data/synonyms.tsv");
@@ -75,9 +76,10 @@ pub fn harmonize(dataset: Dataset, files: &[PathBuf], opts: &Options) -> Result<
 /// Fails on the first image id (in sorted order) listed more than once.
 fn no_duplicates(path: &Path, t: &Table, col: &str, dataset: Dataset) -> Result<(), DataError> {
     let c = t.col(col);
-    // Fast path: sorted 64-bit fingerprints of the ids. Distinct fingerprints prove distinct ids; only when two
-    // agree (a real duplicate, or — rarely — two ids with one fingerprint) are the ids themselves counted.
-    let mut prints: Vec<u64> = (0..t.len()).filter_map(|r| t.get(r, c)).map(fingerprint).collect();
+    // Fast path: sorted 64-bit hashes of the ids. Distinct hashes prove distinct ids; only when two agree (a
+    // real duplicate, or — rarely — two ids with one hash) are the ids themselves counted.
+    let hasher = cxr_core::hash::FxBuildHasher::default();
+    let mut prints: Vec<u64> = (0..t.len()).filter_map(|r| t.get(r, c)).map(|id| hasher.hash_one(id)).collect();
     prints.sort_unstable();
     if prints.windows(2).all(|w| w[0] != w[1]) {
         return Ok(());
@@ -97,21 +99,6 @@ fn no_duplicates(path: &Path, t: &Table, col: &str, dataset: Dataset) -> Result<
         });
     }
     Ok(())
-}
-
-/// A well-mixed 64-bit hash of a string (FxHash, then MurmurHash3's finaliser so every bit depends on every
-/// input bit).
-fn fingerprint(s: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = cxr_core::hash::FxHasher::default();
-    h.write(s.as_bytes());
-    h.write_usize(s.len());
-    let mut x = h.finish();
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
 }
 
 /// torchxrayvision's `limit_to_selected_views`: a missing view is `UNKNOWN`; `None` or `*` keeps all.

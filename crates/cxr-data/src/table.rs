@@ -360,7 +360,10 @@ fn parse_csv(
     let largest = (0..texts.len()).max_by_key(|&c| texts[c].len()).unwrap_or(0);
     let mut text = texts.get_mut(largest).map(std::mem::take).unwrap_or_default();
     text.reserve_exact(total - text.len());
-    for (_, (column, part)) in cells.iter_mut().zip(texts).enumerate().filter(|(c, _)| *c != largest) {
+    for (c, (column, part)) in cells.iter_mut().zip(texts).enumerate() {
+        if c == largest {
+            continue;
+        }
         let base = (text.len() as u64) << 32;
         column.iter_mut().filter(|s| **s != MISSING).for_each(|s| *s += base);
         text.extend_from_slice(&part);
