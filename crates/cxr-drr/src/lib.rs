@@ -39,9 +39,6 @@ use project::{Extent, Ray};
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// Rays traversed in lockstep by the Siddon renderer.
-const LANES: usize = 2;
-
 /// Errors of setting up a projection.
 #[derive(Debug, thiserror::Error)]
 pub enum DrrError {
@@ -224,22 +221,16 @@ impl Projector {
     ) -> Projection {
         let (h, w) = (det.height, det.width);
         let src = pose.source();
-        let rays: Vec<Ray> = (0..h * w).map(|p| self.ray(src, pose.to_world(det.pixel(p / w, p % w)))).collect();
-        let trilinear_alpha = match renderer {
-            Renderer::Trilinear { .. } => {
-                let range = match self.mode {
-                    // DiffDRR: one α range for the whole image.
-                    Mode::DiffDrrCompat { .. } => rays
-                        .iter()
-                        .filter_map(|r| project::alpha_range(r, self.dims))
-                        .fold(None, |acc: Option<(f64, f64)>, (a, b)| {
-                            Some(acc.map_or((a, b), |(x, y)| (x.min(a), y.max(b))))
-                        }),
-                    Mode::Physical { .. } => None,
-                };
-                range.map(|(a, b)| [a, b])
-            }
-            Renderer::Siddon => None,
+        // Rays are made where they are used (in parallel), not collected first.
+        let ray_at = |p: usize| self.ray(src, pose.to_world(det.pixel(p / w, p % w)));
+        let trilinear_alpha = match (renderer, self.mode) {
+            // DiffDRR: one α range for the whole image (min and max are exact, so any order gives it).
+            (Renderer::Trilinear { .. }, Mode::DiffDrrCompat { .. }) => (0..h * w)
+                .into_par_iter()
+                .filter_map(|p| project::alpha_range(&ray_at(p), self.dims))
+                .map(|(a, b)| [a, b])
+                .reduce_with(|x, y| [x[0].min(y[0]), x[1].max(y[1])]),
+            _ => None,
         };
         let extent = self.extent();
         let labels = channels.and(self.labels.as_ref());
@@ -250,21 +241,11 @@ impl Projector {
                 let mut img = vec![0f32; w];
                 let mut ch = vec![0f32; n_ch * w];
                 let mut acc = vec![0f64; n_ch];
-                let row = &rays[r * w..(r + 1) * w];
+                let row: Vec<Ray> = (r * w..(r + 1) * w).map(ray_at).collect();
                 match renderer {
                     Renderer::Siddon => {
-                        // Rays in pairs, in lockstep (see project::siddon_rays; two measured fastest here).
-                        let mut chunks = row.chunks_exact(LANES);
-                        for (k, chunk) in (&mut chunks).enumerate() {
-                            let lane: &[Ray; LANES] = chunk.try_into().expect("exact chunk");
-                            let sums = project::siddon_rays(lane, self.dims, &self.values, extent);
-                            for (j, v) in sums.iter().enumerate() {
-                                img[k * LANES + j] = *v as f32;
-                            }
-                        }
-                        let done = w - chunks.remainder().len();
-                        for (j, ray) in chunks.remainder().iter().enumerate() {
-                            img[done + j] = project::siddon_ray(ray, self.dims, &self.values, extent) as f32;
+                        for (px, ray) in img.iter_mut().zip(&row) {
+                            *px = project::siddon_ray(ray, self.dims, &self.values, extent) as f32;
                         }
                     }
                     Renderer::Trilinear { samples } => {

