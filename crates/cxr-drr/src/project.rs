@@ -51,7 +51,7 @@ fn voxel_index(x: f64, n: i64) -> i64 {
     ((x + 0.5).floor() as i64).clamp(0, n - 1)
 }
 
-/// `min` without NaN propagation (one instruction; a NaN operand yields `b`).
+/// `min` and `max` without NaN propagation (one instruction each; a NaN operand yields `b`).
 #[inline(always)]
 fn min(a: f64, b: f64) -> f64 {
     if a < b {
@@ -59,6 +59,22 @@ fn min(a: f64, b: f64) -> f64 {
     } else {
         b
     }
+}
+
+#[inline(always)]
+fn max(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// `x` if `keep`, else 0, by masking its bits: the compiler turns a float `if` into a branch, which
+/// data-dependent conditions here would mispredict.
+#[inline(always)]
+fn keep_if(x: f64, keep: bool) -> f64 {
+    f64::from_bits(x.to_bits() & (-i64::from(keep)) as u64)
 }
 
 /// A straight stretch of a ray through one column of voxels along its main axis: `count` voxels starting at
@@ -170,10 +186,10 @@ impl RunWalk {
             let t = min(min(next_b, next_c), self.a_out);
             // The slab holding `t` (never behind the current one, nor past the last).
             let slab_t = (((t - self.plane0) * self.inv_h) as i64).clamp(slab, self.slabs - 1);
-            // Selects, not branches: whether the run crosses a main-axis plane is data-dependent.
-            let multi = slab_t > slab;
-            let first_end = if multi { self.plane0 + (slab + 1) as f64 * self.h } else { t };
-            let last_start = if multi { self.plane0 + slab_t as f64 * self.h } else { t };
+            // Min and max, not branches (which the data would mispredict): a run within one slab has
+            // `first_end == t` and so `last_len == 0`.
+            let first_end = min(self.plane0 + (slab + 1) as f64 * self.h, t);
+            let last_start = max(self.plane0 + slab_t as f64 * self.h, first_end);
             let run = Run {
                 first: lin,
                 stride: self.dlin_m,
@@ -188,13 +204,12 @@ impl RunWalk {
             if t >= self.a_out {
                 return;
             }
-            // Which axes are crossed at `t` is data-dependent: selects, not branches.
-            let (cross_b, cross_c) = (next_b <= t, next_c <= t);
-            ib += if cross_b { self.dir[0] } else { 0 };
-            ic += if cross_c { self.dir[1] } else { 0 };
-            lin += if cross_b { self.dlin[0] } else { 0 } + if cross_c { self.dlin[1] } else { 0 };
-            next_b += if cross_b { self.step[0] } else { 0.0 };
-            next_c += if cross_c { self.step[1] } else { 0.0 };
+            let (cross_b, cross_c) = (i64::from(next_b <= t), i64::from(next_c <= t));
+            ib += cross_b * self.dir[0];
+            ic += cross_c * self.dir[1];
+            lin += cross_b * self.dlin[0] + cross_c * self.dlin[1];
+            next_b += keep_if(self.step[0], cross_b != 0);
+            next_c += keep_if(self.step[1], cross_c != 0);
             // Leaving through a side face (at `a_out` up to rounding).
             if ib < 0 || ib >= self.n[0] || ic < 0 || ic >= self.n[1] {
                 return;
@@ -204,9 +219,8 @@ impl RunWalk {
 }
 
 /// Sum of the `count` values after `first` along a column, `stride` apart (`stride` may be negative; `first`
-/// must be a valid index). Four accumulators, so the adds overlap; the last partial group of four is read
-/// with weights 0 and 1 (its missing places read `first`), so the only data-dependent branch is the loop's
-/// end. The order of the additions is fixed, so the result is too.
+/// must be a valid index). Four accumulators, so the adds overlap; the only data-dependent branch is the
+/// loop's end. The order of the additions is fixed, so the result is too.
 #[inline(always)]
 fn column_sum(values: &[f32], first: i64, stride: i64, count: usize) -> f64 {
     let mut acc = [0.0f64; 4];
@@ -217,12 +231,14 @@ fn column_sum(values: &[f32], first: i64, stride: i64, count: usize) -> f64 {
             lin += stride;
         }
     }
+    // The last partial group: its missing places read `first`, whose value is then taken off again (a
+    // float select here compiles to branches, which the run lengths would mispredict).
     let tail = count % 4;
     for (k, a) in acc.iter_mut().enumerate() {
-        let (weight, at) = if k < tail { (1.0, lin + k as i64 * stride) } else { (0.0, first) };
-        *a += weight * f64::from(values[at as usize]);
+        let at = if k < tail { lin + k as i64 * stride } else { first };
+        *a += f64::from(values[at as usize]);
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) - (4 - tail) as f64 * f64::from(values[first as usize])
 }
 
 /// Visits every segment of the ray inside the volume: `visit(voxel_index, Δα)`, in ray order.
