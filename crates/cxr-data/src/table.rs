@@ -325,10 +325,10 @@ fn parse_csv(
         });
     }
     let index: Vec<usize> = wanted.iter().map(|w| find(w).unwrap_or(0)).collect();
-    // The cells' bytes go to one arena, checked as UTF-8 once at the end.
-    // Each column's bytes go to a buffer of their own while reading, then into one arena column after column:
-    // the adapters make many passes over single columns (view, id, patient…), and a column read from a dense
-    // run of memory costs a fraction of one whose cells are strewn across the file's rows (a cache miss each).
+    // Each column's bytes go to a buffer of their own while reading, then into one arena column after column
+    // (checked as UTF-8 once at the end): the adapters make many passes over single columns (view, id,
+    // patient…), and a column read from a dense run of memory costs a fraction of one whose cells are strewn
+    // across the file's rows (a cache miss each).
     let mut texts: Vec<Vec<u8>> = vec![Vec::new(); index.len()];
     let mut cells: Vec<Vec<u64>> = vec![Vec::new(); index.len()];
     let mut rows = 0;
