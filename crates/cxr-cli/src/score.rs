@@ -296,15 +296,17 @@ pub fn run(a: ScoreArgs) -> Result<()> {
         // Only the paraphrases that can match these texts are kept (exact, and far faster than the whole table).
         let text_refs: Vec<&str> = tokens.values().map(String::as_str).collect();
         let context = || format!("cannot load METEOR resources from {}", path.display());
+        // On the command's thread pool, like the scoring (`--threads`).
         let meteor = match meteor_cache_dir(&a) {
             Some(dir) => {
-                let (m, note) = Meteor::load_for_cached(path, &text_refs, &dir).with_context(context)?;
+                let (m, note) =
+                    pool.install(|| Meteor::load_for_cached(path, &text_refs, &dir)).with_context(context)?;
                 if !a.quiet {
                     eprintln!("{note}");
                 }
                 m
             }
-            None => Meteor::load_for(path, &text_refs).with_context(context)?,
+            None => pool.install(|| Meteor::load_for(path, &text_refs)).with_context(context)?,
         };
         scorer = scorer.with_meteor(meteor);
     }

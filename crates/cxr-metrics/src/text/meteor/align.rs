@@ -4,7 +4,6 @@
 use super::resources::WordInfo;
 use super::{java_hash, MeteorParams, MeteorResources, MeteorStats};
 use serde::Serialize;
-use std::borrow::Cow;
 
 /// One candidate match: reference words `start..start+len` with test words `match_start..+match_len`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,24 +25,26 @@ pub struct Alignment {
 }
 
 /// A partial alignment of the beam. The matches it chose live in a shared arena as a linked chain (the
-/// fixed matches are shared by all paths), and its used words are a bit set in a pool per search step,
-/// so branching copies a few machine words and allocates nothing.
+/// fixed matches are shared by all paths), and its used words are a bit set in a shared pool, written
+/// once when the path branches off, so branching copies a few machine words and allocates nothing.
 #[derive(Debug, Clone, Copy)]
 struct Path {
-    /// Last chosen match in the arena (`u32::MAX`: none).
+    /// Last chosen match in the arena (`NO_MATCH`: none).
     chain: u32,
-    /// Offset of this path's used-word bits in its step's pool (bit `i`: test word `i`, bit `n1 + j`:
-    /// reference word `j`).
-    used_at: usize,
+    /// Offset of this path's used-word bits in the pool (bit `i`: test word `i`, bit `n1 + j`: reference
+    /// word `j`).
+    used_at: u32,
     /// Module-weighted coverage, truncated to integers as the jar's `int` fields are.
-    covered_test: i64,
-    covered_ref: i64,
-    chunks: i64,
-    idx: usize,
-    last_match_end: Option<usize>,
-    distance: i64,
+    covered_test: i32,
+    covered_ref: i32,
+    chunks: u32,
+    idx: u32,
+    /// End (in the test) of the last match of the open chunk (`NO_END`: no open chunk).
+    last_match_end: u32,
+    distance: u64,
 }
 
+const NO_END: u32 = u32::MAX;
 const NO_MATCH: u32 = u32::MAX;
 
 struct Bits {
@@ -72,136 +73,346 @@ impl Bits {
 }
 
 impl Path {
+    const START: Path = Path {
+        chain: NO_MATCH,
+        used_at: 0,
+        covered_test: 0,
+        covered_ref: 0,
+        chunks: 0,
+        idx: 0,
+        last_match_end: NO_END,
+        distance: 0,
+    };
+
     /// Takes `m` as the next match: coverage, chunk boundary, position.
     fn extend(&mut self, m: &Match, weights: &[f64; 4]) {
         let w = weights[m.module as usize];
-        self.covered_test = (self.covered_test as f64 + m.match_len as f64 * w) as i64;
-        self.covered_ref = (self.covered_ref as f64 + m.len as f64 * w) as i64;
-        if self.last_match_end.is_some_and(|e| m.match_start != e) {
+        self.covered_test = (f64::from(self.covered_test) + m.match_len as f64 * w) as i32;
+        self.covered_ref = (f64::from(self.covered_ref) + m.len as f64 * w) as i32;
+        if self.last_match_end != NO_END && m.match_start as u32 != self.last_match_end {
             self.chunks += 1;
         }
-        self.idx = m.start + m.len;
-        self.last_match_end = Some(m.match_start + m.match_len);
+        self.idx = (m.start + m.len) as u32;
+        self.last_match_end = (m.match_start + m.match_len) as u32;
     }
 
-    fn rank_key(&self) -> (i64, i64, i64) {
-        (-(self.covered_test + self.covered_ref), self.chunks, self.distance)
+    /// Closes the open chunk, if any.
+    fn close_chunk(&mut self) {
+        if self.last_match_end != NO_END {
+            self.chunks += 1;
+            self.last_match_end = NO_END;
+        }
+    }
+
+    fn coverage(&self) -> i64 {
+        i64::from(self.covered_test) + i64::from(self.covered_ref)
+    }
+}
+
+/// How a step orders its paths: the jar's ranking (more coverage, then fewer chunks, then less distance),
+/// ties by arrival (the order a stable sort keeps).
+trait Ranking {
+    type Key: Copy + Ord;
+    fn key(&self, path: &Path, arrival: usize) -> Self::Key;
+    fn arrival(&self, key: Self::Key) -> usize;
+}
+
+/// Keys for any pair and any weights.
+struct WideKeys;
+
+impl Ranking for WideKeys {
+    type Key = (i64, u32, u64, u32);
+
+    fn key(&self, p: &Path, arrival: usize) -> Self::Key {
+        (-p.coverage(), p.chunks, p.distance, arrival as u32)
+    }
+
+    fn arrival(&self, key: Self::Key) -> usize {
+        key.3 as usize
+    }
+}
+
+/// The same order packed into one 64-bit number, each part in as many bits as the pair's bounds need
+/// (almost every pair fits): ranking compares and moves one machine word per path.
+struct PackedKeys {
+    /// Coverage is stored as `top - coverage`, so that more coverage ranks first.
+    top: u64,
+    coverage_shift: u32,
+    chunks_shift: u32,
+    distance_shift: u32,
+    arrival_mask: u64,
+}
+
+impl PackedKeys {
+    /// The layout for a pair, if its bounds fit in 64 bits (and the search weights are non-negative).
+    fn for_pair(n1: usize, n2: usize, cands: &Candidates, params: &MeteorParams) -> Option<Self> {
+        let weights = &params.search_weights;
+        if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+            return None;
+        }
+        let bits = |x: u64| 64 - x.leading_zeros();
+        let (n1, n2) = (n1 as u64, n2 as u64);
+        // A path covers each word at most once; truncation keeps each coverage at or below its weighted
+        // words (one more per match allows for rounding).
+        let w = weights.iter().copied().fold(0.0, f64::max);
+        let top = ((n1 + n2) as f64 * w).ceil() as u64 + n1 + n2;
+        let chunks = 2 * n2 + 2;
+        // Each candidate (and each fixed match) adds at most max(n1, n2) to the distance of one lineage.
+        let distance = (cands.matches.len() as u64 + n2) * n1.max(n2).max(1);
+        let widest = (0..n2 as usize).map(|j| cands.at(j).len()).max().unwrap_or(0) as u64;
+        let arrivals = params.beam as u64 * (widest + 1) + 1;
+        let (a, d, c, v) = (bits(arrivals), bits(distance), bits(chunks), bits(top));
+        (a + d + c + v <= 64).then(|| PackedKeys {
+            top,
+            coverage_shift: a + d + c,
+            chunks_shift: a + d,
+            distance_shift: a,
+            arrival_mask: (1 << a) - 1,
+        })
+    }
+}
+
+impl Ranking for PackedKeys {
+    type Key = u64;
+
+    fn key(&self, p: &Path, arrival: usize) -> u64 {
+        (self.top - p.coverage() as u64) << self.coverage_shift
+            | u64::from(p.chunks) << self.chunks_shift
+            | p.distance << self.distance_shift
+            | arrival as u64
+    }
+
+    fn arrival(&self, key: u64) -> usize {
+        (key & self.arrival_mask) as usize
+    }
+}
+
+/// What the aligner needs of one text, computed once per distinct text: reports repeat, and a corpus
+/// scores each text against several others (as a reference and as a hypothesis), so word lookups (hashes,
+/// stems, synsets, function words) and the paraphrase table's phrases found in the text are not redone
+/// for every pair.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedText {
+    /// Java `String.hashCode` of each word (the jar compares words by it).
+    hashes: Vec<i32>,
+    /// Java hash of each word's Snowball stem.
+    stems: Vec<i32>,
+    function: Vec<bool>,
+    /// (synset, position) of every word, sorted.
+    by_synset: Vec<(u32, u32)>,
+    /// The paraphrase table's id of each word.
+    para_ids: Vec<Option<u32>>,
+    /// (table word id, position) of every word the table knows, sorted.
+    para_positions: Vec<(u32, u32)>,
+    /// Every phrase of the table that occurs in the text, as (start, length, paraphrase index): by start,
+    /// then as [`super::ParaphraseTable::phrases_at`] lists them.
+    phrases: Vec<(u32, u32, u32)>,
+}
+
+/// What the aligner needs of one word.
+#[derive(Debug, Clone)]
+pub(crate) struct WordData {
+    hash: i32,
+    info: WordInfo,
+    /// The paraphrase table's id of the word.
+    para: Option<u32>,
+}
+
+impl WordData {
+    pub(crate) fn new(word: &str, res: &MeteorResources) -> Self {
+        WordData {
+            hash: java_hash(word),
+            info: res.word_info(word),
+            para: res.paraphrases.as_ref().and_then(|pt| pt.id(word)),
+        }
+    }
+}
+
+impl PreparedText {
+    /// Prepares the words of a text (METEOR's tokens) for [`align_prepared`].
+    pub fn new(words: &[impl AsRef<str>], res: &MeteorResources) -> Self {
+        let data: Vec<WordData> = words.iter().map(|w| WordData::new(w.as_ref(), res)).collect();
+        Self::from_words(data.iter(), res)
+    }
+
+    /// Prepares a text given its words' [`WordData`].
+    pub(crate) fn from_words<'a>(words: impl ExactSizeIterator<Item = &'a WordData>, res: &MeteorResources) -> Self {
+        let n = words.len();
+        let mut t = PreparedText {
+            hashes: Vec::with_capacity(n),
+            stems: Vec::with_capacity(n),
+            function: Vec::with_capacity(n),
+            para_ids: Vec::with_capacity(n),
+            ..Default::default()
+        };
+        for (i, w) in words.enumerate() {
+            t.hashes.push(w.hash);
+            t.stems.push(w.info.stem_hash);
+            t.function.push(w.info.function);
+            t.by_synset.extend(w.info.synsets.iter().map(|&set| (set, i as u32)));
+            t.para_ids.push(w.para);
+        }
+        t.by_synset.sort_unstable();
+        if let Some(pt) = &res.paraphrases {
+            t.para_positions = t.para_ids.iter().enumerate().filter_map(|(i, w)| w.map(|w| (w, i as u32))).collect();
+            t.para_positions.sort_unstable();
+            let mut found = Vec::new();
+            for start in 0..n {
+                found.clear();
+                pt.phrases_at_into(&t.para_ids, start, &mut found);
+                t.phrases.extend(found.iter().map(|&(len, p)| (start as u32, len as u32, p)));
+            }
+        }
+        t
+    }
+
+    fn len(&self) -> usize {
+        self.hashes.len()
+    }
+    pub fn len_hint(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether the table's phrase `words` occurs at `at`.
+    fn occurs_at(&self, at: usize, words: &[u32]) -> bool {
+        words.iter().enumerate().all(|(k, w)| self.para_ids.get(at + k).copied().flatten() == Some(*w))
+    }
+}
+
+/// The candidate matches of a pair, grouped by reference position (each group in the order found).
+struct Candidates {
+    /// Position `j`'s candidates are `matches[starts[j]..starts[j + 1]]`.
+    starts: Vec<u32>,
+    matches: Vec<Match>,
+}
+
+impl Candidates {
+    fn at(&self, j: usize) -> &[Match] {
+        &self.matches[self.starts[j] as usize..self.starts[j + 1] as usize]
     }
 }
 
 /// Aligns test words (the hypothesis) with reference words and computes the statistics.
 pub fn align(test: &[String], reference: &[String], res: &MeteorResources, params: &MeteorParams) -> Alignment {
+    align_prepared(&PreparedText::new(test, res), &PreparedText::new(reference, res), res, params)
+}
+
+/// [`align`] on prepared texts.
+pub fn align_prepared(
+    test: &PreparedText,
+    reference: &PreparedText,
+    res: &MeteorResources,
+    params: &MeteorParams,
+) -> Alignment {
     let (n1, n2) = (test.len(), reference.len());
-    let keys1: Vec<i32> = test.iter().map(|w| java_hash(w)).collect();
-    let keys2: Vec<i32> = reference.iter().map(|w| java_hash(w)).collect();
-    let mut cands: Vec<Vec<Match>> = vec![Vec::new(); n2];
-    let mut cov1 = vec![0u32; n1];
-    let mut cov2 = vec![0u32; n2];
-    let mut add = |m: Match, cands: &mut Vec<Vec<Match>>| {
-        cov1[m.match_start..m.match_start + m.match_len].iter_mut().for_each(|c| *c += 1);
-        cov2[m.start..m.start + m.len].iter_mut().for_each(|c| *c += 1);
-        cands[m.start].push(m);
-    };
+    let (keys1, keys2) = (&test.hashes, &reference.hashes);
+    let mut found: Vec<Match> = Vec::new();
     let single = |module: u8, j: usize, i: usize| Match { module, start: j, len: 1, match_start: i, match_len: 1 };
 
     // Identical sentences need exact matches only (the jar's guard against beam-search errors).
-    let identical = n1 == n2 && keys1 == keys2;
+    let identical = keys1 == keys2;
 
     // Exact.
     for j in 0..n2 {
         for i in 0..n1 {
             if keys1[i] == keys2[j] {
-                add(single(0, j, i), &mut cands);
+                found.push(single(0, j, i));
             }
         }
     }
     if !identical {
         // Stem: different words, same stem. Synonym: different words sharing a synset.
-        let info1: Vec<Cow<WordInfo>> = test.iter().map(|w| res.word_info(w)).collect();
-        let info2: Vec<Cow<WordInfo>> = reference.iter().map(|w| res.word_info(w)).collect();
         for j in 0..n2 {
             for i in 0..n1 {
-                if info1[i].stem_hash == info2[j].stem_hash && keys1[i] != keys2[j] {
-                    add(single(1, j, i), &mut cands);
+                if test.stems[i] == reference.stems[j] && keys1[i] != keys2[j] {
+                    found.push(single(1, j, i));
                 }
             }
         }
         if res.synonyms.is_some() {
-            // (synset, test position) sorted, then per reference word the test words sharing any of its synsets.
-            let mut by_synset: Vec<(u32, u32)> = info1
-                .iter()
-                .enumerate()
-                .flat_map(|(i, info)| info.synsets.iter().map(move |&set| (set, i as u32)))
-                .collect();
-            by_synset.sort_unstable();
-            let mut shares = vec![false; n1];
-            for j in 0..n2 {
-                shares.fill(false);
-                for &set in &info2[j].synsets {
-                    let from = by_synset.partition_point(|&(s, _)| s < set);
-                    for &(_, i) in by_synset[from..].iter().take_while(|&&(s, _)| s == set) {
-                        shares[i as usize] = true;
+            // Word pairs sharing a synset: a merge of the two texts' (synset, position) lists.
+            let mut shares = vec![false; n1 * n2];
+            let (a, b) = (&reference.by_synset, &test.by_synset);
+            let (mut x, mut y) = (0, 0);
+            while x < a.len() && y < b.len() {
+                match a[x].0.cmp(&b[y].0) {
+                    std::cmp::Ordering::Less => x += 1,
+                    std::cmp::Ordering::Greater => y += 1,
+                    std::cmp::Ordering::Equal => {
+                        let set = a[x].0;
+                        let y_end = y + b[y..].iter().take_while(|e| e.0 == set).count();
+                        while x < a.len() && a[x].0 == set {
+                            let j = a[x].1 as usize;
+                            for &(_, i) in &b[y..y_end] {
+                                shares[j * n1 + i as usize] = true;
+                            }
+                            x += 1;
+                        }
+                        y = y_end;
                     }
                 }
+            }
+            for j in 0..n2 {
                 for i in 0..n1 {
-                    if shares[i] && keys1[i] != keys2[j] {
-                        add(single(2, j, i), &mut cands);
+                    if shares[j * n1 + i] && keys1[i] != keys2[j] {
+                        found.push(single(2, j, i));
                     }
                 }
             }
         }
         // Paraphrase: phrases of the reference found in the test, then phrases of the test in the reference.
         if let Some(pt) = &res.paraphrases {
-            let ids1: Vec<Option<u32>> = test.iter().map(|w| pt.id(w)).collect();
-            let ids2: Vec<Option<u32>> = reference.iter().map(|w| pt.id(w)).collect();
-            let occurs_at = |line: &[Option<u32>], at: usize, words: &[u32]| {
-                words.iter().enumerate().all(|(k, w)| line.get(at + k).copied().flatten() == Some(*w))
-            };
-            // (word id, position) sorted, so a paraphrase is tried only where its first word is, in ascending
-            // positions.
-            let positions = |line: &[Option<u32>]| {
-                let mut at: Vec<(u32, usize)> =
-                    line.iter().enumerate().filter_map(|(i, w)| w.map(|w| (w, i))).collect();
-                at.sort_unstable();
-                at
-            };
             // Every (phrase start, phrase length, paraphrase start, paraphrase length) of `from`'s phrases whose
             // paraphrase occurs in `to`, in the jar's order: by phrase start, then phrase, then position.
-            let mut phrases = Vec::new();
-            let mut found = |from: &[Option<u32>], to: &[Option<u32>]| {
-                let at = positions(to);
-                let mut out = Vec::new();
-                for start in 0..from.len() {
-                    phrases.clear();
-                    pt.phrases_at_into(from, start, &mut phrases);
-                    for &(len, p) in &phrases {
-                        let words = pt.paraphrase(p);
-                        let Some(&first) = words.first() else { continue };
-                        let from_here = &at[at.partition_point(|&(w, _)| w < first)..];
-                        for &(_, pos) in from_here.iter().take_while(|&&(w, _)| w == first) {
-                            if occurs_at(to, pos, words) {
-                                out.push((start, len, pos, words.len()));
-                            }
+            let each = |from: &PreparedText, to: &PreparedText, f: &mut dyn FnMut(usize, usize, usize, usize)| {
+                for &(start, len, p) in &from.phrases {
+                    let words = pt.paraphrase(p);
+                    let Some(&first) = words.first() else { continue };
+                    let at = &to.para_positions;
+                    for &(_, pos) in
+                        at[at.partition_point(|&(w, _)| w < first)..].iter().take_while(|&&(w, _)| w == first)
+                    {
+                        if to.occurs_at(pos as usize, words) {
+                            f(start as usize, len as usize, pos as usize, words.len());
                         }
                     }
                 }
-                out
             };
-            for (j, len, i, match_len) in found(&ids2, &ids1) {
-                add(Match { module: 3, start: j, len, match_start: i, match_len }, &mut cands);
-            }
-            for (i, match_len, j, len) in found(&ids1, &ids2) {
-                add(Match { module: 3, start: j, len, match_start: i, match_len }, &mut cands);
-            }
+            each(reference, test, &mut |j, len, i, match_len| {
+                found.push(Match { module: 3, start: j, len, match_start: i, match_len })
+            });
+            each(test, reference, &mut |i, match_len, j, len| {
+                found.push(Match { module: 3, start: j, len, match_start: i, match_len })
+            });
         }
     }
+    // Grouped by reference position, keeping the order found (a counting sort), and how many candidates
+    // cover each word.
+    let mut cov1 = vec![0u32; n1];
+    let mut cov2 = vec![0u32; n2];
+    let mut starts = vec![0u32; n2 + 1];
+    for m in &found {
+        cov1[m.match_start..m.match_start + m.match_len].iter_mut().for_each(|c| *c += 1);
+        cov2[m.start..m.start + m.len].iter_mut().for_each(|c| *c += 1);
+        starts[m.start + 1] += 1;
+    }
+    for j in 0..n2 {
+        starts[j + 1] += starts[j];
+    }
+    let mut fill: Vec<u32> = starts[..n2].to_vec();
+    let mut matches = found.clone();
+    for m in found {
+        matches[fill[m.start] as usize] = m;
+        fill[m.start] += 1;
+    }
+    let cands = Candidates { starts, matches };
 
     // One-to-one matches that overlap nothing are fixed before the search.
     let bits = Bits { n1 };
     let mut fixed: Vec<Option<Match>> = vec![None; n2];
     let mut used = vec![0u64; (n1 + n2).div_ceil(64).max(1)];
-    for (j, list) in cands.iter().enumerate() {
-        if let [m] = list.as_slice() {
+    for j in 0..n2 {
+        if let [m] = cands.at(j) {
             let alone = cov2[j..j + m.len].iter().all(|&c| c == 1)
                 && cov1[m.match_start..m.match_start + m.match_len].iter().all(|&c| c == 1);
             if alone {
@@ -210,146 +421,169 @@ pub fn align(test: &[String], reference: &[String], res: &MeteorResources, param
             }
         }
     }
-    let start = Path {
-        chain: NO_MATCH,
-        used_at: 0,
-        covered_test: 0,
-        covered_ref: 0,
-        chunks: 0,
-        idx: 0,
-        last_match_end: None,
-        distance: 0,
-    };
-
-    let mut arena: Vec<(Match, u32)> = Vec::new();
-    let best = search(&cands, &fixed, &bits, start, used, params, &mut arena);
-    let mut chosen = fixed;
-    let mut at = best.chain;
-    while at != NO_MATCH {
-        let (m, parent) = arena[at as usize];
-        chosen[m.start] = Some(m);
-        at = parent;
-    }
-    let stats = statistics(test, reference, &chosen, res);
+    let mut chosen = fixed.clone();
+    SEARCH.with_borrow_mut(|buffers| {
+        let best = match PackedKeys::for_pair(n1, n2, &cands, params) {
+            Some(keys) => search(&cands, &fixed, &bits, &used, params, &keys, buffers),
+            None => search(&cands, &fixed, &bits, &used, params, &WideKeys, buffers),
+        };
+        let mut at = best.chain;
+        while at != NO_MATCH {
+            let (m, parent) = buffers.arena[at as usize];
+            chosen[m.start] = Some(m);
+            at = parent;
+        }
+    });
+    let stats = statistics(test, reference, &chosen);
     Alignment { matches: chosen.iter().flatten().copied().collect(), stats }
 }
 
-fn search(
-    cands: &[Vec<Match>],
+/// The beam search's buffers, kept per thread so that aligning a corpus allocates them once.
+#[derive(Default)]
+struct SearchBuffers {
+    /// Every match chosen by some path, with the arena index of the path's previous match.
+    arena: Vec<(Match, u32)>,
+    /// The paths of this step and the next.
+    paths: Vec<Path>,
+    next: Vec<Path>,
+    /// Every path's used-word bits (`stride` words from its `used_at`).
+    pool: Vec<u64>,
+    /// A step's ranking keys (packed or wide).
+    packed: Vec<u64>,
+    wide: Vec<<WideKeys as Ranking>::Key>,
+}
+
+/// The ranking buffer of a key type.
+trait RankBuffer<K> {
+    fn ranked(&mut self) -> &mut Vec<K>;
+}
+
+impl RankBuffer<u64> for SearchBuffers {
+    fn ranked(&mut self) -> &mut Vec<u64> {
+        &mut self.packed
+    }
+}
+
+impl RankBuffer<<WideKeys as Ranking>::Key> for SearchBuffers {
+    fn ranked(&mut self) -> &mut Vec<<WideKeys as Ranking>::Key> {
+        &mut self.wide
+    }
+}
+
+thread_local! {
+    static SEARCH: std::cell::RefCell<SearchBuffers> = std::cell::RefCell::default();
+}
+
+/// Keeps the first `beam` keys, sorted: each is inserted into the sorted prefix unless it ranks below a
+/// full beam, so a step costs at most `beam` moves per path. Keys are unique (arrivals differ), so this is
+/// the order of a full sort.
+fn rank<K: Copy + Ord>(ranked: &mut Vec<K>, beam: usize) {
+    let mut len = 0;
+    for k in 0..ranked.len() {
+        let e = ranked[k];
+        if len == beam {
+            if beam == 0 || e > ranked[len - 1] {
+                continue;
+            }
+            len -= 1;
+        }
+        // `len <= k`: the slots written below were read already.
+        let mut at = len;
+        while at > 0 && ranked[at - 1] > e {
+            ranked[at] = ranked[at - 1];
+            at -= 1;
+        }
+        ranked[at] = e;
+        len += 1;
+    }
+    ranked.truncate(len);
+}
+
+fn search<R: Ranking>(
+    cands: &Candidates,
     fixed: &[Option<Match>],
     bits: &Bits,
-    start: Path,
-    start_used: Vec<u64>,
+    start_used: &[u64],
     params: &MeteorParams,
-    arena: &mut Vec<(Match, u32)>,
-) -> Path {
+    ranking: &R,
+    buffers: &mut SearchBuffers,
+) -> Path
+where
+    SearchBuffers: RankBuffer<R::Key>,
+{
     let w = &params.search_weights;
     let n1 = bits.n1;
-    let n2 = cands.len();
+    let n2 = cands.starts.len() - 1;
     let stride = start_used.len();
-    let mut pool = Vec::new();
-    let mut next_pool = start_used;
-    // Two path lists swapped at every step, so their capacity is reused.
-    let mut paths = Vec::new();
-    let mut next = vec![start];
-    let mut ranked: Vec<((i64, i64, i64), usize)> = Vec::new();
-    arena.reserve(n2 * params.beam.min(64));
+    let mut ranked = std::mem::take(buffers.ranked());
+    let SearchBuffers { arena, paths, next, pool, .. } = buffers;
+    arena.clear();
+    next.clear();
+    next.push(Path::START);
+    // Bits never change once written: a path that does not branch keeps its parent's.
+    pool.clear();
+    pool.extend_from_slice(start_used);
     for current in 0..=n2 {
-        std::mem::swap(&mut paths, &mut next);
+        // The step's paths become the previous step's; the buffers are reused.
+        std::mem::swap(paths, next);
         next.clear();
-        std::mem::swap(&mut pool, &mut next_pool);
-        next_pool.clear();
         // The beam: the best `beam` paths in (coverage, chunks, distance) order, ties by arrival (a stable sort).
         ranked.clear();
-        ranked.extend(paths.iter().enumerate().map(|(i, p)| (p.rank_key(), i)));
-        if ranked.len() > params.beam && params.beam > 0 {
-            ranked.select_nth_unstable(params.beam - 1);
-            ranked.truncate(params.beam);
-        }
-        ranked.sort_unstable();
-        ranked.truncate(params.beam);
-        let keep = |path: &mut Path, used: &[u64], next_pool: &mut Vec<u64>| {
-            path.used_at = next_pool.len();
-            next_pool.extend_from_slice(used);
-        };
-        for &(_, i) in &ranked {
-            let mut path = paths[i];
-            let used = &pool[path.used_at..path.used_at + stride];
+        ranked.extend(paths.iter().enumerate().map(|(i, p)| ranking.key(p, i)));
+        rank(&mut ranked, params.beam);
+        for &key in ranked.iter() {
+            let mut path = paths[ranking.arrival(key)];
+            let used_at = path.used_at as usize;
             if current == n2 {
-                if path.last_match_end.is_some() {
-                    path.chunks += 1;
-                }
-                keep(&mut path, used, &mut next_pool);
+                path.close_chunk();
                 next.push(path);
                 continue;
             }
-            if bits.any(used, n1 + current, 1) {
-                if current < path.idx {
-                    keep(&mut path, used, &mut next_pool);
+            if bits.any(&pool[used_at..used_at + stride], n1 + current, 1) {
+                if current < path.idx as usize {
                     next.push(path);
-                } else if let Some(m) = fixed.get(path.idx).copied().flatten() {
+                } else if let Some(m) = fixed.get(path.idx as usize).copied().flatten() {
                     // A match fixed before the search.
                     path.extend(&m, w);
-                    path.distance += (m.start as i64 - m.match_start as i64).abs();
-                    keep(&mut path, used, &mut next_pool);
+                    path.distance += m.start.abs_diff(m.match_start) as u64;
                     next.push(path);
                 }
                 continue;
             }
-            for m in &cands[current] {
-                if bits.is_used(used, m) {
+            for m in cands.at(current) {
+                if bits.is_used(&pool[used_at..used_at + stride], m) {
                     continue;
                 }
                 let mut branch = path;
-                keep(&mut branch, used, &mut next_pool);
-                bits.set_used(&mut next_pool[branch.used_at..branch.used_at + stride], m);
                 arena.push((*m, branch.chain));
                 branch.chain = (arena.len() - 1) as u32;
                 branch.extend(m, w);
-                // The jar adds the distance to the parent path, not to the branch.
-                path.distance += (m.start as i64 - m.match_start as i64).abs();
+                branch.used_at = pool.len() as u32;
+                pool.extend_from_within(used_at..used_at + stride);
+                let at = branch.used_at as usize;
+                bits.set_used(&mut pool[at..at + stride], m);
                 next.push(branch);
+                // The jar adds the distance to the parent path, not to the branch.
+                path.distance += m.start.abs_diff(m.match_start) as u64;
             }
             // Or leave this reference word unmatched.
-            if path.last_match_end.take().is_some() {
-                path.chunks += 1;
-            }
+            path.close_chunk();
             path.idx += 1;
-            keep(&mut path, used, &mut next_pool);
             next.push(path);
         }
         if next.is_empty() {
-            if let Some(&(_, i)) = ranked.first() {
-                let mut path = paths[i];
-                let used = &pool[path.used_at..path.used_at + stride];
-                keep(&mut path, used, &mut next_pool);
-                next.push(path);
+            if let Some(&key) = ranked.first() {
+                next.push(paths[ranking.arrival(key)]);
             }
         }
     }
-    next.into_iter().enumerate().min_by_key(|(i, p)| (p.rank_key(), *i)).map(|(_, p)| p).unwrap_or(Path {
-        chain: NO_MATCH,
-        used_at: 0,
-        covered_test: 0,
-        covered_ref: 0,
-        chunks: 0,
-        idx: 0,
-        last_match_end: None,
-        distance: 0,
-    })
+    let best = next.iter().enumerate().min_by_key(|&(i, p)| ranking.key(p, i)).map_or(Path::START, |(_, p)| *p);
+    *buffers.ranked() = ranked;
+    best
 }
 
-fn statistics(test: &[String], reference: &[String], matches: &[Option<Match>], res: &MeteorResources) -> MeteorStats {
-    // Tokens are usually lower-case already: look them up without a lower-cased copy then.
-    let is_function = |w: &String| {
-        if w.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-            res.function_words.contains(w.as_str())
-        } else {
-            res.function_words.contains(&w.to_lowercase())
-        }
-    };
-    let f1: Vec<bool> = test.iter().map(is_function).collect();
-    let f2: Vec<bool> = reference.iter().map(is_function).collect();
+fn statistics(test: &PreparedText, reference: &PreparedText, matches: &[Option<Match>]) -> MeteorStats {
+    let (f1, f2) = (&test.function, &reference.function);
     let mut s = MeteorStats {
         test_len: test.len() as f64,
         ref_len: reference.len() as f64,
@@ -396,4 +630,66 @@ fn statistics(test: &[String], reference: &[String], matches: &[Option<Match>], 
     s.test_word_matches = m1 as f64;
     s.ref_word_matches = m2 as f64;
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxr_core::rng::splitmix64;
+
+    /// Random paths within a pair's bounds (coverage from non-overlapping weighted matches, distance below
+    /// its bound), many with equal keys so that arrival order decides.
+    fn random_paths(seed: u64, count: usize, n1: usize, n2: usize, max_distance: u64) -> Vec<Path> {
+        (0..count)
+            .map(|k| {
+                let r = |i: u64| splitmix64(seed, 4 * k as u64 + i);
+                Path {
+                    covered_test: (r(0) % (n1 as u64 + 1) / 2) as i32,
+                    covered_ref: (r(1) % (n2 as u64 + 1) / 2) as i32,
+                    chunks: (r(2) % 4) as u32,
+                    distance: r(3) % 3 * (max_distance / 3),
+                    ..Path::START
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packed_keys_rank_as_wide_keys_and_rank_keeps_the_sorted_beam() {
+        let (n1, n2) = (37, 52);
+        let matches: Vec<Match> =
+            (0..60).map(|k| Match { module: 0, start: k % n2, len: 1, match_start: k % n1, match_len: 1 }).collect();
+        let mut starts = vec![0u32; n2 + 1];
+        for m in &matches {
+            starts[m.start + 1] += 1;
+        }
+        for j in 0..n2 {
+            starts[j + 1] += starts[j];
+        }
+        let mut sorted = matches.clone();
+        sorted.sort_by_key(|m| m.start);
+        let cands = Candidates { starts, matches: sorted };
+        let params = MeteorParams::default();
+        let packed = PackedKeys::for_pair(n1, n2, &cands, &params).expect("a small pair fits in 64 bits");
+        let bound = (cands.matches.len() as u64 + n2 as u64) * n1.max(n2) as u64;
+        for seed in 0..20 {
+            let paths = random_paths(seed, 90, n1, n2, bound);
+            let mut wide: Vec<_> = paths.iter().enumerate().map(|(i, p)| WideKeys.key(p, i)).collect();
+            let mut keys: Vec<u64> = paths.iter().enumerate().map(|(i, p)| packed.key(p, i)).collect();
+            let mut full = wide.clone();
+            full.sort();
+            for beam in [0, 1, 7, 40, 200] {
+                rank(&mut wide, beam);
+                rank(&mut keys, beam);
+                let expect: Vec<usize> = full.iter().take(beam).map(|&k| WideKeys.arrival(k)).collect();
+                assert_eq!(wide.iter().map(|&k| WideKeys.arrival(k)).collect::<Vec<_>>(), expect, "beam {beam}");
+                assert_eq!(keys.iter().map(|&k| packed.arrival(k)).collect::<Vec<_>>(), expect, "beam {beam}");
+                wide = paths.iter().enumerate().map(|(i, p)| WideKeys.key(p, i)).collect();
+                keys = paths.iter().enumerate().map(|(i, p)| packed.key(p, i)).collect();
+            }
+        }
+        // Negative search weights have no packed layout (the wide keys still rank them).
+        let odd = MeteorParams { search_weights: [1.0, -0.5, 0.5, 0.5], ..params };
+        assert!(PackedKeys::for_pair(n1, n2, &cands, &odd).is_none());
+    }
 }

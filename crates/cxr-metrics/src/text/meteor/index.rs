@@ -4,9 +4,9 @@
 //!
 //! An entry can only match texts that contain every one of its words, so each entry is stored once under
 //! its *key word*: the word of the entry that occurs in the fewest entries. Loading looks up each word of the
-//! texts' vocabulary (binary search in the sorted word list), reads the groups of those words, keeps the
-//! entries whose words all occur in the vocabulary and replays them in file order — the resulting
-//! [`ParaphraseTable`] is the one [`ParaphraseTable::read`] builds with the same filter, entry for entry.
+//! texts (binary search in the sorted word list), reads the groups of those words, keeps the entries the
+//! [`PhraseFilter`] admits and replays them in file order — the resulting [`ParaphraseTable`] is the one
+//! [`ParaphraseTable::read`] builds with the same filter, entry for entry.
 //!
 //! The index records the table's byte size and modification time and counts as stale when either differs;
 //! every offset and id is bounds-checked on reading, so a damaged index is an error, never a panic.
@@ -17,7 +17,7 @@
 //! entries, grouped by key word: file index `u32`, phrase length `u16`, paraphrase length `u16`, word ids
 //! `u32` × (phrase + paraphrase length).
 
-use super::resources::{MeteorError, ParaphraseTable};
+use super::resources::{MeteorError, ParaphraseTable, PhraseFilter};
 use cxr_core::hash::FxHashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -180,9 +180,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Reads the entries of the index `index` (made from `table`) whose words all occur in `vocabulary`, as a
+/// Reads the entries of the index `index` (made from `table`) that `filter` admits, as a
 /// [`ParaphraseTable`]. `Ok(None)` when the index is stale (the table changed since it was built).
-pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<ParaphraseTable>, MeteorError> {
+pub fn load(index: &Path, table: &Path, filter: &PhraseFilter) -> Result<Option<ParaphraseTable>, MeteorError> {
     let corrupt =
         |what: &str| format_err(index, format!("damaged METEOR paraphrase index ({what}); delete it to rebuild"));
     let mut file = std::fs::File::open(index).map_err(read_err(index))?;
@@ -212,9 +212,11 @@ pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<Pa
     let groups: Vec<u64> = (0..=n_words).map(|_| c.u64()).collect::<Option<_>>().ok_or_else(|| corrupt("groups"))?;
     let body_start = 40 + head_len;
     let word = |i: usize| -> Option<&[u8]> { blob.get(offsets[i] as usize..offsets[i + 1] as usize) };
-    // The vocabulary's ids (binary search: the words are sorted bytewise).
-    let mut vocab_ids: Vec<u32> = Vec::with_capacity(vocabulary.len());
-    for w in vocabulary {
+    // The texts' words in the index (binary search: the words are sorted bytewise), and each index word's
+    // id in the filter (`u32::MAX`: a word the texts lack).
+    let mut keys: Vec<u32> = Vec::new();
+    let mut filter_id = vec![u32::MAX; n_words];
+    for (w, id) in filter.words() {
         let (mut lo, mut hi) = (0usize, n_words);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -222,25 +224,21 @@ pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<Pa
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => {
-                    vocab_ids.push(mid as u32);
+                    keys.push(mid as u32);
+                    filter_id[mid] = id;
                     break;
                 }
             }
         }
     }
-    vocab_ids.sort_unstable();
-    vocab_ids.dedup();
-    // Per index word: 1 + its rank among the vocabulary's words, 0 for words the texts lack.
-    let mut vocab_rank = vec![0u32; n_words];
-    for (r, &i) in vocab_ids.iter().enumerate() {
-        vocab_rank[i as usize] = r as u32 + 1;
-    }
-    // The groups of the vocabulary's words; keep entries made of vocabulary words only, their word ids (as
-    // vocabulary ranks) one after the other in `kept_words`.
+    keys.sort_unstable();
+    // The groups of those words; keep the entries the filter admits, their index word ids one after the
+    // other in `kept_words`.
     let mut kept: Vec<(u32, usize, u16, u16)> = Vec::new();
     let mut kept_words: Vec<u32> = Vec::new();
+    let mut ids: Vec<u32> = Vec::new();
     let mut buf = Vec::new();
-    for &k in &vocab_ids {
+    for &k in &keys {
         let (from, to) = (groups[k as usize], groups[k as usize + 1]);
         if to < from || body_start + to > file_len {
             return Err(corrupt("group offsets"));
@@ -254,24 +252,35 @@ pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<Pa
         let mut c = Cursor { bytes: &buf, at: 0 };
         while c.at < buf.len() {
             let (Some(at), Some(p), Some(q)) = (c.u32(), c.u16(), c.u16()) else { return Err(corrupt("entry")) };
-            let n = usize::from(p) + usize::from(q);
-            let ids = c.take(4 * n).ok_or_else(|| corrupt("entry"))?;
-            let id = |k: usize| u32::from_le_bytes(ids[4 * k..4 * k + 4].try_into().expect("4 bytes")) as usize;
-            if at >= n_entries || (0..n).any(|k| id(k) >= n_words) {
+            let raw = c.take(4 * (usize::from(p) + usize::from(q))).ok_or_else(|| corrupt("entry"))?;
+            if at >= n_entries {
                 return Err(corrupt("entry ids"));
             }
-            // Most entries of a group use some word the texts lack.
-            if (0..n).all(|k| vocab_rank[id(k)] != 0) {
+            // Most entries of a group use some word the texts lack: stop at the first.
+            ids.clear();
+            for b in raw.chunks_exact(4) {
+                let w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+                match filter_id.get(w as usize) {
+                    None => return Err(corrupt("entry ids")),
+                    Some(&u32::MAX) => break,
+                    Some(_) => ids.push(w),
+                }
+            }
+            if ids.len() * 4 < raw.len() {
+                continue;
+            }
+            let (phrase, para) = ids.split_at(usize::from(p));
+            let admitted = |ws: &[u32]| filter.admits_ids(ws.iter().map(|&w| filter_id[w as usize]));
+            if admitted(phrase) && admitted(para) {
                 kept.push((at, kept_words.len(), p, q));
-                kept_words.extend((0..n).map(|k| vocab_rank[id(k)] - 1));
+                kept_words.extend_from_slice(&ids);
             }
         }
     }
-    drop(vocab_rank);
     // Replay in file order, as the table's reader would have met them.
     kept.sort_unstable_by_key(|e| e.0);
-    // Vocabulary rank → table id, interned on first use (in file order, as the reader would).
-    let mut table_id = vec![u32::MAX; vocab_ids.len()];
+    // Index word id → table id, interned on first use (in file order, as the reader would).
+    let mut table_id = vec![u32::MAX; n_words];
     let mut t = ParaphraseTable::empty();
     t.reserve(kept.len(), kept.iter().map(|e| usize::from(e.2)).sum());
     let (mut from, mut to) = (Vec::new(), Vec::new());
@@ -279,17 +288,16 @@ pub fn load(index: &Path, table: &Path, vocabulary: &[&str]) -> Result<Option<Pa
         let (p, q) = (usize::from(p), usize::from(q));
         from.clear();
         to.clear();
-        for (k, &r) in kept_words[start..start + p + q].iter().enumerate() {
-            let r = r as usize;
-            if table_id[r] == u32::MAX {
-                let w = vocab_ids[r] as usize;
+        for (k, &w) in kept_words[start..start + p + q].iter().enumerate() {
+            let w = w as usize;
+            if table_id[w] == u32::MAX {
                 let text = word(w).and_then(|b| std::str::from_utf8(b).ok()).ok_or_else(|| corrupt("word bytes"))?;
-                table_id[r] = t.intern(text);
+                table_id[w] = t.intern(text);
             }
             if k < p {
-                from.push(table_id[r]);
+                from.push(table_id[w]);
             } else {
-                to.push(table_id[r]);
+                to.push(table_id[w]);
             }
         }
         t.push_ids(&from, &to);

@@ -32,11 +32,12 @@ pub mod index;
 mod normalize;
 mod resources;
 
-pub use align::{align, Alignment, Match};
+use align::WordData;
+pub use align::{align, align_prepared, Alignment, Match, PreparedText};
 pub use normalize::{normalize, Nonbreaking};
-pub use resources::{MeteorError, MeteorResources, ParaphraseTable, SynonymDictionary};
+pub use resources::{MeteorError, MeteorResources, ParaphraseTable, PhraseFilter, SynonymDictionary};
 
-use cxr_core::hash::FxHashMap;
+use cxr_core::hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 /// Module names in the jar's order (the index of a module in [`MeteorStats::modules`]).
@@ -166,24 +167,35 @@ impl MeteorStats {
 pub struct Meteor {
     pub resources: MeteorResources,
     pub params: MeteorParams,
-    /// The tokens of the texts given at load time (normalising is a quarter of the work otherwise, and
-    /// reports repeat: each distinct text is normalised once).
-    known_tokens: FxHashMap<String, Vec<String>>,
+    /// The texts given at load time, normalised and prepared for the aligner once each (reports repeat,
+    /// and each text is usually scored in several pairs).
+    known: FxHashMap<String, PreparedText>,
+    /// The words of those texts (id → [`WordData`]), for other texts made of the same words.
+    vocabulary: FxHashMap<String, u32>,
+    word_data: Vec<WordData>,
 }
 
 impl Meteor {
     pub fn new(resources: MeteorResources) -> Self {
-        Meteor { resources, params: MeteorParams::default(), known_tokens: FxHashMap::default() }
+        Meteor {
+            resources,
+            params: MeteorParams::default(),
+            known: FxHashMap::default(),
+            vocabulary: FxHashMap::default(),
+            word_data: Vec::new(),
+        }
     }
 
     /// Loads the resources from `path` (see [`MeteorResources::load`]) keeping only the paraphrases that can
-    /// match words of `texts` — exact for those texts, and much faster and smaller than the whole table.
+    /// match `texts` ([`PhraseFilter`]) — exact for those texts, and much faster and smaller than the whole
+    /// table.
     pub fn load_for(path: &std::path::Path, texts: &[&str]) -> Result<Meteor, MeteorError> {
-        let (mut m, para_path, vocabulary) = Self::load_base_for(path, texts)?;
-        let keep = |w: &str| vocabulary.contains(w);
-        m.resources.read_paraphrases(&para_path, Some(&keep))?;
-        m.resources.cache_words(vocabulary.iter().map(String::as_str));
-        Ok(m)
+        let read = |table: &std::path::Path, keep: &PhraseFilter| {
+            let mut r = MeteorResources::default();
+            r.read_paraphrases(table, Some(keep))?;
+            Ok((r.paraphrases.unwrap_or_else(ParaphraseTable::empty), String::new()))
+        };
+        Ok(Self::load_with(path, texts, read)?.0)
     }
 
     /// As [`Meteor::load_for`], reading the paraphrase table through an index kept in `cache_dir`
@@ -195,61 +207,74 @@ impl Meteor {
         texts: &[&str],
         cache_dir: &std::path::Path,
     ) -> Result<(Meteor, String), MeteorError> {
-        let (mut m, para_path, vocabulary) = Self::load_base_for(path, texts)?;
-        let words: Vec<&str> = vocabulary.iter().map(String::as_str).collect();
-        let idx = index::index_path(&para_path, cache_dir)?;
-        let mut note = format!("METEOR paraphrases read through the index {}", idx.display());
-        let mut table = if idx.is_file() { index::load(&idx, &para_path, &words) } else { Ok(None) };
-        if !matches!(table, Ok(Some(_))) {
-            note = match &table {
-                Err(e) => format!("{e}; rebuilt it"),
-                Ok(_) => format!(
-                    "METEOR paraphrase index built once at {} (later runs read only what their texts need)",
-                    idx.display()
-                ),
-            };
-            table = index::build(&para_path, &idx).and_then(|()| index::load(&idx, &para_path, &words));
-        }
-        match table {
-            Ok(Some(t)) => {
-                m.resources.paraphrases = Some(t);
-                m.resources.sources.push(para_path.display().to_string());
-            }
-            Ok(None) | Err(_) => {
-                let why = match table {
-                    Err(e) => e.to_string(),
-                    _ => "the table changed while indexing".into(),
+        let read = |para_path: &std::path::Path, keep: &PhraseFilter| {
+            let idx = index::index_path(para_path, cache_dir)?;
+            let mut note = format!("METEOR paraphrases read through the index {}", idx.display());
+            let mut table = if idx.is_file() { index::load(&idx, para_path, keep) } else { Ok(None) };
+            if !matches!(table, Ok(Some(_))) {
+                note = match &table {
+                    Err(e) => format!("{e}; rebuilt it"),
+                    Ok(_) => format!(
+                        "METEOR paraphrase index built once at {} (later runs read only what their texts need)",
+                        idx.display()
+                    ),
                 };
-                note = format!("METEOR paraphrase index unavailable ({why}); read the table itself");
-                let keep = |w: &str| vocabulary.contains(w);
-                m.resources.read_paraphrases(&para_path, Some(&keep))?;
+                table = index::build(para_path, &idx).and_then(|()| index::load(&idx, para_path, keep));
             }
-        }
-        m.resources.cache_words(vocabulary.iter().map(String::as_str));
-        Ok((m, note))
+            match table {
+                Ok(Some(t)) => Ok((t, note)),
+                Ok(None) | Err(_) => {
+                    let why = match table {
+                        Err(e) => e.to_string(),
+                        _ => "the table changed while indexing".into(),
+                    };
+                    let mut r = MeteorResources::default();
+                    r.read_paraphrases(para_path, Some(keep))?;
+                    let note = format!("METEOR paraphrase index unavailable ({why}); read the table itself");
+                    Ok((r.paraphrases.unwrap_or_else(ParaphraseTable::empty), note))
+                }
+            }
+        };
+        Self::load_with(path, texts, read)
     }
 
-    /// Everything but the paraphrases, with WordNet read only for the words of `texts` (and the base forms
-    /// its morphology could look up for them); the table's path and the texts' vocabulary.
-    fn load_base_for(
+    /// Loads the resources for `texts`, the paraphrase table through `read_table` (given the table's path
+    /// and the filter made from the texts), and prepares the texts for the aligner.
+    fn load_with(
         path: &std::path::Path,
         texts: &[&str],
-    ) -> Result<(Meteor, std::path::PathBuf, cxr_core::hash::FxHashSet<String>), MeteorError> {
-        let known = std::cell::OnceCell::new();
-        let vocabulary = |r: &MeteorResources| {
-            use rayon::prelude::*;
-            let distinct: Vec<&str> =
-                texts.iter().copied().collect::<cxr_core::hash::FxHashSet<&str>>().into_iter().collect();
-            let tokens_of: FxHashMap<String, Vec<String>> =
-                distinct.par_iter().map(|t| (t.to_string(), tokens(&r.nonbreaking, t))).collect();
-            let words = tokens_of.values().flatten().cloned().collect();
-            let _ = known.set(tokens_of);
-            words
-        };
-        let (resources, para_path, words) = MeteorResources::load_without_paraphrases(path, Some(&vocabulary))?;
-        let mut m = Meteor::new(resources);
-        m.known_tokens = known.into_inner().unwrap_or_default();
-        Ok((m, para_path, words))
+        read_table: impl FnOnce(&std::path::Path, &PhraseFilter) -> Result<(ParaphraseTable, String), MeteorError> + Send,
+    ) -> Result<(Meteor, String), MeteorError> {
+        use rayon::prelude::*;
+        let files = resources::ResourceFiles::open(path)?;
+        let mut resources = files.base()?;
+        let para_path = files.paraphrase_table()?;
+        // Each distinct text is normalised once (normalising is a quarter of the work, and reports repeat),
+        // and its words are interned: word ids index everything looked up per word.
+        let distinct: Vec<&str> = texts.iter().copied().collect::<FxHashSet<&str>>().into_iter().collect();
+        let normalized: Vec<String> = distinct.par_iter().map(|t| normalized(&resources.nonbreaking, t)).collect();
+        let interned = resources::Interned::new(normalized.iter().map(|t| t.split_whitespace()));
+        let keep = PhraseFilter::from_interned(&interned.words, &interned.texts);
+        // WordNet (for the texts' words) and the paraphrase table do not depend on each other.
+        let word_set: FxHashSet<&str> = interned.words.iter().copied().collect();
+        let (synonyms, table) = rayon::join(|| files.synonyms(Some(&word_set)), || read_table(&para_path, &keep));
+        resources.synonyms = Some(synonyms?);
+        let (table, note) = table?;
+        resources.paraphrases = Some(table);
+        resources.sources.push(para_path.display().to_string());
+        // What the aligner needs of each word once, then of each text.
+        let res = &resources;
+        let word_data: Vec<WordData> = interned.words.par_iter().map(|w| WordData::new(w, res)).collect();
+        let known: Vec<(String, PreparedText)> = distinct
+            .par_iter()
+            .zip(&interned.texts)
+            .map(|(text, ids)| {
+                (text.to_string(), PreparedText::from_words(ids.iter().map(|&i| &word_data[i as usize]), res))
+            })
+            .collect();
+        let vocabulary = interned.ids.iter().map(|(w, &id)| (w.to_string(), id)).collect();
+        let known = known.into_iter().collect();
+        Ok((Meteor { resources, params: MeteorParams::default(), known, vocabulary, word_data }, note))
     }
 
     /// The tokens METEOR scores: `-norm` normalisation, then lower-casing.
@@ -257,28 +282,39 @@ impl Meteor {
         tokens(&self.resources.nonbreaking, text)
     }
 
-    /// [`Meteor::tokens`], read from the texts given at load time when `text` is one of them.
-    fn tokens_cached(&self, text: &str) -> std::borrow::Cow<'_, [String]> {
-        match self.known_tokens.get(text) {
-            Some(t) => std::borrow::Cow::Borrowed(t),
-            None => std::borrow::Cow::Owned(self.tokens(text)),
+    /// `text` prepared for the aligner (from the texts given at load time when it is one of them).
+    fn prepared(&self, text: &str) -> std::borrow::Cow<'_, PreparedText> {
+        if let Some(t) = self.known.get(text) {
+            return std::borrow::Cow::Borrowed(t);
         }
+        let tokens = self.tokens(text);
+        let data: Vec<std::borrow::Cow<WordData>> = tokens
+            .iter()
+            .map(|w| match self.vocabulary.get(w.as_str()) {
+                Some(&id) => std::borrow::Cow::Borrowed(&self.word_data[id as usize]),
+                None => std::borrow::Cow::Owned(WordData::new(w, &self.resources)),
+            })
+            .collect();
+        std::borrow::Cow::Owned(PreparedText::from_words(data.iter().map(|d| d.as_ref()), &self.resources))
     }
 
     /// Statistics of a hypothesis against its references (the best-scoring reference; an empty list gives
     /// the statistics of an empty reference).
     pub fn segment_stats(&self, hyp: &str, refs: &[&str]) -> MeteorStats {
-        let test = self.tokens_cached(hyp);
+        let test = self.prepared(hyp);
         let mut best: Option<(f64, MeteorStats)> = None;
         for r in refs {
-            let reference = self.tokens_cached(r);
-            let stats = align(&test, &reference, &self.resources, &self.params).stats;
+            let reference = self.prepared(r);
+            let stats = align_prepared(&test, &reference, &self.resources, &self.params).stats;
             let score = stats.score(&self.params);
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
                 best = Some((score, stats));
             }
         }
-        best.map(|b| b.1).unwrap_or_else(|| align(&test, &[], &self.resources, &self.params).stats)
+        best.map(|b| b.1).unwrap_or_else(|| {
+            align_prepared(&test, &PreparedText::new(&[] as &[&str], &self.resources), &self.resources, &self.params)
+                .stats
+        })
     }
 
     /// Segment scores and the corpus score of `hyps` against `refs` (paired by position).
@@ -289,9 +325,14 @@ impl Meteor {
     }
 }
 
-/// `-norm` normalisation, lower-casing, white-space tokens.
-fn tokens(nonbreaking: &cxr_core::hash::FxHashMap<String, Nonbreaking>, text: &str) -> Vec<String> {
-    normalize(text.trim(), nonbreaking).to_lowercase().split_whitespace().map(str::to_string).collect()
+/// `-norm` normalisation, then lower-casing: the tokens METEOR scores, separated by single spaces.
+fn normalized(nonbreaking: &FxHashMap<String, Nonbreaking>, text: &str) -> String {
+    normalize(text.trim(), nonbreaking).to_lowercase()
+}
+
+/// [`normalized`], as tokens.
+fn tokens(nonbreaking: &FxHashMap<String, Nonbreaking>, text: &str) -> Vec<String> {
+    normalized(nonbreaking, text).split_whitespace().map(str::to_string).collect()
 }
 
 /// Java's `String.hashCode` (UTF-16 code units, wrapping) — the jar compares words by it.

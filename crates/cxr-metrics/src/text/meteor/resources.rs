@@ -65,11 +65,11 @@ impl SynonymDictionary {
     /// `words`: their own synsets, those of their irregular base forms and those of every form WordNet's
     /// suffix rules derive from them — so the answers for these words are the full dictionary's, at a
     /// fraction of the reading time.
-    pub fn parse_for(exceptions: &str, synsets: &str, words: &FxHashSet<String>) -> Result<Self, String> {
+    pub fn parse_for(exceptions: &str, synsets: &str, words: &FxHashSet<&str>) -> Result<Self, String> {
         Self::parse_filtered(exceptions, synsets, Some(words))
     }
 
-    fn parse_filtered(exceptions: &str, synsets: &str, words: Option<&FxHashSet<String>>) -> Result<Self, String> {
+    fn parse_filtered(exceptions: &str, synsets: &str, words: Option<&FxHashSet<&str>>) -> Result<Self, String> {
         let mut d = SynonymDictionary::default();
         let mut lines = exceptions.lines();
         while let Some(base) = lines.next() {
@@ -79,7 +79,7 @@ impl SynonymDictionary {
             }
         }
         let needed = words.map(|words| {
-            let mut needed: FxHashSet<String> = words.clone();
+            let mut needed: FxHashSet<String> = words.iter().map(|w| w.to_string()).collect();
             needed.extend(d.bases.values().flatten().cloned());
             for w in words {
                 for (suffix, ending) in MORPH_RULES {
@@ -138,6 +138,85 @@ impl SynonymDictionary {
             None => set.extend(self.synsets_of(&self.morph(word))),
         }
         set
+    }
+}
+
+/// Texts as word ids: each distinct word once (`words[id]`), each text as the ids of its words.
+pub(crate) struct Interned<'a> {
+    pub(crate) words: Vec<&'a str>,
+    pub(crate) ids: FxHashMap<&'a str, u32>,
+    pub(crate) texts: Vec<Vec<u32>>,
+}
+
+impl<'a> Interned<'a> {
+    pub(crate) fn new<W: IntoIterator<Item = &'a str>>(texts: impl IntoIterator<Item = W>) -> Self {
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut words = Vec::new();
+        let texts = texts
+            .into_iter()
+            .map(|t| {
+                t.into_iter()
+                    .map(|w| {
+                        *ids.entry(w).or_insert_with(|| {
+                            words.push(w);
+                            words.len() as u32 - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Interned { words, ids, texts }
+    }
+}
+
+/// Which paraphrase entries can match a known set of texts. An entry matches only where its phrase occurs
+/// in one text and its paraphrase in another, so it is kept when both sides could occur: every word is a word
+/// of the texts and every two consecutive words are consecutive somewhere in them. Exact for those texts
+/// (what is left out can never match them), and far smaller than keeping every entry whose words all occur
+/// (a few common words combine into hundreds of thousands of entries).
+#[derive(Debug, Default)]
+pub struct PhraseFilter {
+    ids: FxHashMap<String, u32>,
+    /// Consecutive word pairs of the texts, as `first << 32 | second` ids.
+    bigrams: FxHashSet<u64>,
+}
+
+impl PhraseFilter {
+    /// The filter for texts given as their words (METEOR's tokens).
+    pub fn new<'a, W: IntoIterator<Item = &'a str>>(texts: impl IntoIterator<Item = W>) -> Self {
+        let interned = Interned::new(texts);
+        Self::from_interned(&interned.words, &interned.texts)
+    }
+
+    /// The filter for texts given as word ids (`words[id]` is the word).
+    pub(crate) fn from_interned(words: &[&str], texts: &[Vec<u32>]) -> Self {
+        let ids = words.iter().enumerate().map(|(id, w)| (w.to_string(), id as u32)).collect();
+        let bigrams =
+            texts.iter().flat_map(|t| t.windows(2).map(|p| u64::from(p[0]) << 32 | u64::from(p[1]))).collect();
+        PhraseFilter { ids, bigrams }
+    }
+
+    /// The words of the texts, with their ids.
+    pub fn words(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.ids.iter().map(|(w, &id)| (w.as_str(), id))
+    }
+
+    /// Whether a word sequence given by ids can occur in the texts (its words are known).
+    pub fn admits_ids(&self, ids: impl IntoIterator<Item = u32>) -> bool {
+        let mut prev: Option<u32> = None;
+        for id in ids {
+            if prev.is_some_and(|p| !self.bigrams.contains(&(u64::from(p) << 32 | u64::from(id)))) {
+                return false;
+            }
+            prev = Some(id);
+        }
+        true
+    }
+
+    /// Whether a white-space separated phrase can occur in the texts.
+    pub fn admits(&self, phrase: &str) -> bool {
+        let ids: Option<Vec<u32>> = phrase.split_whitespace().map(|w| self.ids.get(w).copied()).collect();
+        ids.is_some_and(|ids| self.admits_ids(ids))
     }
 }
 
@@ -224,15 +303,12 @@ impl ParaphraseTable {
     }
 
     /// Reads the table (triples of lines: probability, phrase, paraphrase). With `keep`, only entries whose
-    /// words all pass are stored — exact when `keep` admits every word that will be scored, because a
-    /// phrase with any other word can never match.
-    pub fn read(input: impl BufRead, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
+    /// phrase and paraphrase it admits are stored (exact for the texts it was made from).
+    pub fn read(input: impl BufRead, keep: Option<&PhraseFilter>) -> std::io::Result<Self> {
         let mut t = ParaphraseTable::empty();
         Self::for_each_entry(input, |phrase, para| {
-            if let Some(keep) = keep {
-                if !phrase.split_whitespace().chain(para.split_whitespace()).all(keep) {
-                    return;
-                }
+            if keep.is_some_and(|k| !k.admits(phrase) || !k.admits(para)) {
+                return;
             }
             let phrase: Vec<&str> = phrase.split_whitespace().collect();
             let para: Vec<&str> = para.split_whitespace().collect();
@@ -242,7 +318,7 @@ impl ParaphraseTable {
     }
 
     /// Reads a gzipped table, inflating on a second thread while this one parses (the two cost about the same).
-    pub fn read_gz(file: std::fs::File, keep: Option<&dyn Fn(&str) -> bool>) -> std::io::Result<Self> {
+    pub fn read_gz(file: std::fs::File, keep: Option<&PhraseFilter>) -> std::io::Result<Self> {
         let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
         cxr_core::pipe::read_pipelined("gzip", decoder, |reader| {
             Self::read(std::io::BufReader::with_capacity(1 << 16, reader), keep)
@@ -300,12 +376,11 @@ impl ParaphraseTable {
 pub struct WordInfo {
     /// Java hash of the Snowball stem.
     pub stem_hash: i32,
+    /// Whether the word is one of METEOR's function words (compared lower-cased).
+    pub function: bool,
     /// Synsets of the word and its base forms, sorted.
     pub synsets: Vec<u32>,
 }
-
-/// Computes the words that will be scored, given the function words and nonbreaking prefixes.
-pub(crate) type VocabularyOf<'a> = dyn Fn(&MeteorResources) -> FxHashSet<String> + 'a;
 
 /// Everything the aligner and the normaliser need.
 #[derive(Debug, Default)]
@@ -316,8 +391,6 @@ pub struct MeteorResources {
     pub paraphrases: Option<ParaphraseTable>,
     /// Where each resource came from (for reports).
     pub sources: Vec<String>,
-    /// Per-word stem and synsets of a known vocabulary (see [`MeteorResources::cache_words`]).
-    cache: FxHashMap<String, WordInfo>,
 }
 
 impl MeteorResources {
@@ -334,35 +407,23 @@ impl MeteorResources {
             synonyms,
             paraphrases,
             sources: Vec::new(),
-            cache: FxHashMap::default(),
         })
     }
 
-    /// The stem and synsets of `word` (from the cache when there).
-    pub fn word_info(&self, word: &str) -> std::borrow::Cow<'_, WordInfo> {
-        match self.cache.get(word) {
-            Some(i) => std::borrow::Cow::Borrowed(i),
-            None => std::borrow::Cow::Owned(self.compute_word_info(word)),
-        }
-    }
-
-    fn compute_word_info(&self, word: &str) -> WordInfo {
+    /// The stem, function-word flag and synsets of `word`.
+    pub fn word_info(&self, word: &str) -> WordInfo {
         let mut synsets: Vec<u32> = match &self.synonyms {
             Some(s) => s.all_synsets(word).into_iter().collect(),
             None => Vec::new(),
         };
         synsets.sort_unstable();
-        WordInfo { stem_hash: super::java_hash(&crate::text::snowball::stem(word)), synsets }
-    }
-
-    /// Computes stems and synsets of `words` once, for every pair that uses them.
-    pub fn cache_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
-        for w in words {
-            if !self.cache.contains_key(w) {
-                let info = self.compute_word_info(w);
-                self.cache.insert(w.to_string(), info);
-            }
-        }
+        // Tokens are usually lower-case already: look them up without a lower-cased copy then.
+        let function = if word.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            self.function_words.contains(word)
+        } else {
+            self.function_words.contains(&word.to_lowercase())
+        };
+        WordInfo { stem_hash: super::java_hash(&crate::text::snowball::stem(word)), function, synsets }
     }
 
     /// The modules that can run (exact and stem always; synonym and paraphrase when their data was read).
@@ -383,19 +444,36 @@ impl MeteorResources {
     /// `data/paraphrase-en.gz`). All four modules are required: anything missing is an error naming it.
     /// `keep` filters the paraphrase table (see [`ParaphraseTable::read`]; [`super::Meteor::load_for`]
     /// builds it from the texts to score).
-    pub fn load(path: &Path, keep: Option<&dyn Fn(&str) -> bool>) -> Result<Self, MeteorError> {
-        let (mut r, para_path, _) = Self::load_without_paraphrases(path, None)?;
-        r.read_paraphrases(&para_path, keep)?;
+    pub fn load(path: &Path, keep: Option<&PhraseFilter>) -> Result<Self, MeteorError> {
+        let files = ResourceFiles::open(path)?;
+        let mut r = files.base()?;
+        r.synonyms = Some(files.synonyms(None)?);
+        r.read_paraphrases(&files.paraphrase_table()?, keep)?;
         Ok(r)
     }
 
-    /// Everything but the paraphrase table, and the table's path. With `vocabulary` (the words that will be
-    /// scored, computed from the function words and nonbreaking prefixes), WordNet is read for those words
-    /// only ([`SynonymDictionary::parse_for`]), and the vocabulary is returned too.
-    pub(crate) fn load_without_paraphrases(
-        path: &Path,
-        vocabulary: Option<&VocabularyOf>,
-    ) -> Result<(Self, PathBuf, FxHashSet<String>), MeteorError> {
+    /// Reads the (gzipped) paraphrase table.
+    pub(crate) fn read_paraphrases(&mut self, path: &Path, keep: Option<&PhraseFilter>) -> Result<(), MeteorError> {
+        let file =
+            std::fs::File::open(path).map_err(|source| MeteorError::Read { path: path.to_path_buf(), source })?;
+        let table = ParaphraseTable::read_gz(file, keep)
+            .map_err(|e| format_err(path, format!("the gzip stream is corrupt or truncated ({e})")))?;
+        self.paraphrases = Some(table);
+        self.sources.push(path.display().to_string());
+        Ok(())
+    }
+}
+
+/// Where METEOR's resource files are: inside the jar (read once, members unpacked when asked for) or in a
+/// folder with the jar unpacked; the paraphrase table is a separate file beside them.
+pub(crate) struct ResourceFiles {
+    jar: Option<(PathBuf, Vec<u8>)>,
+    dir: PathBuf,
+}
+
+impl ResourceFiles {
+    /// Finds the resources at `path` (see [`MeteorResources::load`]).
+    pub(crate) fn open(path: &Path) -> Result<Self, MeteorError> {
         let (jar, dir) = if path.is_file() {
             (Some(path.to_path_buf()), path.parent().unwrap_or(Path::new(".")).to_path_buf())
         } else if path.join("meteor-1.5.jar").is_file() {
@@ -408,55 +486,56 @@ impl MeteorResources {
                 missing: "neither meteor-1.5.jar nor function/english.words is there".into(),
             });
         };
-        let archive = match &jar {
-            Some(j) => Some(std::fs::read(j).map_err(|source| MeteorError::Read { path: j.clone(), source })?),
+        let jar = match jar {
+            Some(j) => {
+                let raw = std::fs::read(&j).map_err(|source| MeteorError::Read { path: j.clone(), source })?;
+                Some((j, raw))
+            }
             None => None,
         };
-        let member = |name: &str| -> Result<String, MeteorError> {
-            let bytes = match (&jar, &archive) {
-                (Some(j), Some(raw)) => zip_member(raw, name).map_err(|p| format_err(j, p))?,
-                _ => {
-                    let p = dir.join(name);
-                    std::fs::read(&p).map_err(|source| MeteorError::Read { path: p, source })?
-                }
-            };
-            String::from_utf8(bytes).map_err(|_| format_err(&dir.join(name), "is not UTF-8 text"))
+        Ok(ResourceFiles { jar, dir })
+    }
+
+    fn member(&self, name: &str) -> Result<String, MeteorError> {
+        let bytes = match &self.jar {
+            Some((j, raw)) => zip_member(raw, name).map_err(|p| format_err(j, p))?,
+            None => {
+                let p = self.dir.join(name);
+                std::fs::read(&p).map_err(|source| MeteorError::Read { path: p, source })?
+            }
         };
-        let function_words = member("function/english.words")?;
-        let nonbreaking = member("nonbreaking/english.prefixes")?;
-        let mut r = Self::from_parts(&function_words, &nonbreaking, None, None)?;
-        let words = vocabulary.map(|f| f(&r));
-        let (exceptions, synsets) = (member("synonym/english.exceptions")?, member("synonym/english.synsets")?);
-        let synonyms = match &words {
+        String::from_utf8(bytes).map_err(|_| format_err(&self.dir.join(name), "is not UTF-8 text"))
+    }
+
+    /// The function words and nonbreaking prefixes (synonyms and paraphrases not read yet).
+    pub(crate) fn base(&self) -> Result<MeteorResources, MeteorError> {
+        let function_words = self.member("function/english.words")?;
+        let nonbreaking = self.member("nonbreaking/english.prefixes")?;
+        let mut r = MeteorResources::from_parts(&function_words, &nonbreaking, None, None)?;
+        r.sources = vec![self.jar.as_ref().map_or(&self.dir, |(j, _)| j).display().to_string()];
+        Ok(r)
+    }
+
+    /// WordNet; with `words`, only what their lookups need ([`SynonymDictionary::parse_for`]).
+    pub(crate) fn synonyms(&self, words: Option<&FxHashSet<&str>>) -> Result<SynonymDictionary, MeteorError> {
+        let (exceptions, synsets) =
+            (self.member("synonym/english.exceptions")?, self.member("synonym/english.synsets")?);
+        match words {
             Some(w) => SynonymDictionary::parse_for(&exceptions, &synsets, w),
             None => SynonymDictionary::parse(&exceptions, &synsets),
         }
-        .map_err(|p| format_err(&dir.join("synonym/english.synsets"), p))?;
-        r.synonyms = Some(synonyms);
-        let para_path = [dir.join("data/paraphrase-en.gz"), dir.join("paraphrase-en.gz")]
+        .map_err(|p| format_err(&self.dir.join("synonym/english.synsets"), p))
+    }
+
+    /// The paraphrase table's path.
+    pub(crate) fn paraphrase_table(&self) -> Result<PathBuf, MeteorError> {
+        [self.dir.join("data/paraphrase-en.gz"), self.dir.join("paraphrase-en.gz")]
             .into_iter()
             .find(|p| p.is_file())
             .ok_or_else(|| MeteorError::NotFound {
-                path: dir.clone(),
+                path: self.dir.clone(),
                 missing: "data/paraphrase-en.gz (the paraphrase table) is missing".into(),
-            })?;
-        r.sources = vec![jar.as_ref().unwrap_or(&dir).display().to_string()];
-        Ok((r, para_path, words.unwrap_or_default()))
-    }
-
-    /// Reads the (gzipped) paraphrase table.
-    pub(crate) fn read_paraphrases(
-        &mut self,
-        path: &Path,
-        keep: Option<&dyn Fn(&str) -> bool>,
-    ) -> Result<(), MeteorError> {
-        let file =
-            std::fs::File::open(path).map_err(|source| MeteorError::Read { path: path.to_path_buf(), source })?;
-        let table = ParaphraseTable::read_gz(file, keep)
-            .map_err(|e| format_err(path, format!("the gzip stream is corrupt or truncated ({e})")))?;
-        self.paraphrases = Some(table);
-        self.sources.push(path.display().to_string());
-        Ok(())
+            })
     }
 }
 
@@ -519,8 +598,7 @@ mod tests {
         // Restricted to a vocabulary, the answers for its words are unchanged.
         let (exc, syn) = ("mouse\nmice\ngo\nwent\n", "box\n1 2\nmouse\n3\nrun\n4\nrunning\n5\ngo\n6\nother\n7\n");
         let full = SynonymDictionary::parse(exc, syn).unwrap();
-        let vocab: FxHashSet<String> =
-            ["boxes", "mice", "runs", "glass", "running"].map(String::from).into_iter().collect();
+        let vocab: FxHashSet<&str> = ["boxes", "mice", "runs", "glass", "running"].into_iter().collect();
         let part = SynonymDictionary::parse_for(exc, syn, &vocab).unwrap();
         for w in &vocab {
             let (mut a, mut b): (Vec<u32>, Vec<u32>) =
@@ -548,9 +626,15 @@ mod tests {
                 (3, vec![t.id("cxr").unwrap()])
             ]
         );
-        let keep = |w: &str| w != "unused";
+        // Made from texts that contain "chest x ray" and "radiograph" but not "x ray chest" or "unused".
+        let texts = ["the chest x ray is clear", "radiograph of the thorax", "cxr ray x"];
+        let keep = PhraseFilter::new(texts.iter().map(|t| t.split_whitespace()));
+        assert!(keep.admits("chest x ray") && keep.admits("ray x") && !keep.admits("x ray chest"));
         let f = ParaphraseTable::read(text.as_bytes(), Some(&keep)).unwrap();
-        assert_eq!(f.len(), 3);
+        assert_eq!(f.len(), 3, "the entry with a word no text has is left out");
+        let f =
+            ParaphraseTable::read("0.1\nchest x\nray chest\n0.2\nchest x\nx ray\n".as_bytes(), Some(&keep)).unwrap();
+        assert_eq!(f.len(), 1, "\"ray chest\" does not occur in the texts, \"x ray\" does");
     }
 
     #[test]
