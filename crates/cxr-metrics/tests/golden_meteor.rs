@@ -87,6 +87,14 @@ fn the_paraphrase_index_gives_the_same_table_and_scores() {
     let direct = Meteor::load_for(Path::new(RESOURCES), &texts).unwrap();
     let (built, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
     assert!(note.contains("built once"), "{note}");
+    // WordNet's sorted copy is made on the first run too; the second run reads both through the cache.
+    let file = |prefix: &str| {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+    };
+    assert!(file("meteor-synsets-").is_some(), "WordNet's copy is written");
     let (read, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
     assert!(note.contains("read through the index"), "{note}");
     let len = |m: &Meteor| m.resources.paraphrases.as_ref().unwrap().len();
@@ -104,7 +112,7 @@ fn the_paraphrase_index_gives_the_same_table_and_scores() {
         }
     }
     // A damaged index is rebuilt, not trusted (and never panics).
-    let idx = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+    let idx = file("meteor-paraphrase-").unwrap();
     let bytes = std::fs::read(&idx).unwrap();
     std::fs::write(&idx, &bytes[..bytes.len() / 2]).unwrap();
     let (again, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
@@ -112,6 +120,9 @@ fn the_paraphrase_index_gives_the_same_table_and_scores() {
     assert_eq!(len(&again), len(&direct));
     std::fs::write(&idx, b"CXRMPX01 garbage").unwrap();
     assert!(Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap().1.contains("rebuilt"));
+    // A damaged WordNet copy is passed over (and rebuilt): the scores stay the jar's.
+    std::fs::write(file("meteor-synsets-").unwrap(), b"CXRMWN01 garbage").unwrap();
+    check(&Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap().0, &g);
     // An unwritable cache falls back to the table itself.
     let (fallback, note) =
         Meteor::load_for_cached(Path::new(RESOURCES), &texts, Path::new("/proc/no-such-dir")).unwrap();

@@ -87,8 +87,9 @@ impl Path {
     /// Takes `m` as the next match: coverage, chunk boundary, position.
     fn extend(&mut self, m: &Match, weights: &[f64; 4]) {
         let w = weights[m.module as usize];
-        self.covered_test = (f64::from(self.covered_test) + m.match_len as f64 * w) as i32;
-        self.covered_ref = (f64::from(self.covered_ref) + m.len as f64 * w) as i32;
+        // (Lengths fit in 32 bits, and converting those is one instruction.)
+        self.covered_test = (f64::from(self.covered_test) + f64::from(m.match_len as u32) * w) as i32;
+        self.covered_ref = (f64::from(self.covered_ref) + f64::from(m.len as u32) * w) as i32;
         if self.last_match_end != NO_END && m.match_start as u32 != self.last_match_end {
             self.chunks += 1;
         }
@@ -224,6 +225,19 @@ impl WordData {
             hash: java_hash(word),
             info: res.word_info(word),
             para: res.paraphrases.as_ref().and_then(|pt| pt.id(word)),
+        }
+    }
+
+    /// Leaves out of each word's synsets those no other of `words` has (`words` are distinct words).
+    pub(crate) fn keep_shared_synsets(words: &mut [WordData]) {
+        let mut all: Vec<u32> = words.iter().flat_map(|w| w.info.synsets.iter().copied()).collect();
+        all.sort_unstable();
+        let shared = |set: &u32| {
+            let at = all.partition_point(|s| s < set);
+            all.get(at + 1) == Some(set)
+        };
+        for w in words {
+            w.info.synsets.retain(shared);
         }
     }
 }
@@ -429,7 +443,8 @@ pub fn align_prepared(
         };
         let mut at = best.chain;
         while at != NO_MATCH {
-            let (m, parent) = buffers.arena[at as usize];
+            let (candidate, parent) = buffers.arena[at as usize];
+            let m = cands.matches[candidate as usize];
             chosen[m.start] = Some(m);
             at = parent;
         }
@@ -441,8 +456,9 @@ pub fn align_prepared(
 /// The beam search's buffers, kept per thread so that aligning a corpus allocates them once.
 #[derive(Default)]
 struct SearchBuffers {
-    /// Every match chosen by some path, with the arena index of the path's previous match.
-    arena: Vec<(Match, u32)>,
+    /// Every match chosen by some path (its index in the candidates), with the arena index of the path's
+    /// previous match.
+    arena: Vec<(u32, u32)>,
     /// The paths of this step and the next.
     paths: Vec<Path>,
     next: Vec<Path>,
@@ -550,12 +566,13 @@ where
                 }
                 continue;
             }
-            for m in cands.at(current) {
+            let first = cands.starts[current];
+            for (k, m) in cands.at(current).iter().enumerate() {
                 if bits.is_used(&pool[used_at..used_at + stride], m) {
                     continue;
                 }
                 let mut branch = path;
-                arena.push((*m, branch.chain));
+                arena.push((first + k as u32, branch.chain));
                 branch.chain = (arena.len() - 1) as u32;
                 branch.extend(m, w);
                 branch.used_at = pool.len() as u32;

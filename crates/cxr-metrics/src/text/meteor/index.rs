@@ -33,7 +33,7 @@ fn read_err(path: &Path) -> impl Fn(std::io::Error) -> MeteorError + '_ {
 }
 
 /// The size and modification time (ns since the epoch, 0 if unknown) that identify a table file.
-fn fingerprint(table: &Path) -> Result<(u64, u64), MeteorError> {
+pub(crate) fn fingerprint(table: &Path) -> Result<(u64, u64), MeteorError> {
     let meta = std::fs::metadata(table).map_err(read_err(table))?;
     let mtime = meta
         .modified()
@@ -180,6 +180,56 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The entries kept from some groups: (file index, start in `words`, phrase length, paraphrase length), and
+/// their index word ids one after the other.
+#[derive(Default)]
+struct Kept {
+    entries: Vec<(u32, usize, u16, u16)>,
+    words: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl Kept {
+    /// Keeps the entries of one group that `filter` admits (`filter_id`: index word id → filter id, or
+    /// `u32::MAX`). The error names what is damaged.
+    fn scan(
+        &mut self,
+        group: &[u8],
+        n_entries: u32,
+        filter_id: &[u32],
+        filter: &PhraseFilter,
+    ) -> Result<(), &'static str> {
+        let mut c = Cursor { bytes: group, at: 0 };
+        while c.at < group.len() {
+            let (Some(at), Some(p), Some(q)) = (c.u32(), c.u16(), c.u16()) else { return Err("entry") };
+            let raw = c.take(4 * (usize::from(p) + usize::from(q))).ok_or("entry")?;
+            if at >= n_entries {
+                return Err("entry ids");
+            }
+            // Most entries of a group use some word the texts lack: stop at the first.
+            self.ids.clear();
+            for b in raw.chunks_exact(4) {
+                let w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+                match filter_id.get(w as usize) {
+                    None => return Err("entry ids"),
+                    Some(&u32::MAX) => break,
+                    Some(_) => self.ids.push(w),
+                }
+            }
+            if self.ids.len() * 4 < raw.len() {
+                continue;
+            }
+            let (phrase, para) = self.ids.split_at(usize::from(p));
+            let admitted = |ws: &[u32]| filter.admits_ids(ws.iter().map(|&w| filter_id[w as usize]));
+            if admitted(phrase) && admitted(para) {
+                self.entries.push((at, self.words.len(), p, q));
+                self.words.extend_from_slice(&self.ids);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Reads the entries of the index `index` (made from `table`) that `filter` admits, as a
 /// [`ParaphraseTable`]. `Ok(None)` when the index is stale (the table changed since it was built).
 pub fn load(index: &Path, table: &Path, filter: &PhraseFilter) -> Result<Option<ParaphraseTable>, MeteorError> {
@@ -232,51 +282,42 @@ pub fn load(index: &Path, table: &Path, filter: &PhraseFilter) -> Result<Option<
         }
     }
     keys.sort_unstable();
-    // The groups of those words; keep the entries the filter admits, their index word ids one after the
-    // other in `kept_words`.
-    let mut kept: Vec<(u32, usize, u16, u16)> = Vec::new();
-    let mut kept_words: Vec<u32> = Vec::new();
-    let mut ids: Vec<u32> = Vec::new();
-    let mut buf = Vec::new();
+    // The groups of those words (in two halves of about equal bytes, read at once); keep the entries the
+    // filter admits.
+    let mut sizes = Vec::with_capacity(keys.len());
     for &k in &keys {
         let (from, to) = (groups[k as usize], groups[k as usize + 1]);
         if to < from || body_start + to > file_len {
             return Err(corrupt("group offsets"));
         }
-        if to == from {
-            continue;
-        }
-        buf.resize((to - from) as usize, 0);
-        file.seek(SeekFrom::Start(body_start + from)).map_err(read_err(index))?;
-        file.read_exact(&mut buf).map_err(read_err(index))?;
-        let mut c = Cursor { bytes: &buf, at: 0 };
-        while c.at < buf.len() {
-            let (Some(at), Some(p), Some(q)) = (c.u32(), c.u16(), c.u16()) else { return Err(corrupt("entry")) };
-            let raw = c.take(4 * (usize::from(p) + usize::from(q))).ok_or_else(|| corrupt("entry"))?;
-            if at >= n_entries {
-                return Err(corrupt("entry ids"));
-            }
-            // Most entries of a group use some word the texts lack: stop at the first.
-            ids.clear();
-            for b in raw.chunks_exact(4) {
-                let w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
-                match filter_id.get(w as usize) {
-                    None => return Err(corrupt("entry ids")),
-                    Some(&u32::MAX) => break,
-                    Some(_) => ids.push(w),
-                }
-            }
-            if ids.len() * 4 < raw.len() {
-                continue;
-            }
-            let (phrase, para) = ids.split_at(usize::from(p));
-            let admitted = |ws: &[u32]| filter.admits_ids(ws.iter().map(|&w| filter_id[w as usize]));
-            if admitted(phrase) && admitted(para) {
-                kept.push((at, kept_words.len(), p, q));
-                kept_words.extend_from_slice(&ids);
-            }
-        }
+        sizes.push(to - from);
     }
+    let total: u64 = sizes.iter().sum();
+    let mut half = 0;
+    let mut sum = 0;
+    while half < keys.len() && sum < total / 2 {
+        sum += sizes[half];
+        half += 1;
+    }
+    let scan = |keys: &[u32]| {
+        let mut file = std::fs::File::open(index).map_err(read_err(index))?;
+        let mut kept = Kept::default();
+        let mut buf = Vec::new();
+        for &k in keys {
+            let (from, to) = (groups[k as usize], groups[k as usize + 1]);
+            buf.resize((to - from) as usize, 0);
+            file.seek(SeekFrom::Start(body_start + from)).map_err(read_err(index))?;
+            file.read_exact(&mut buf).map_err(read_err(index))?;
+            kept.scan(&buf, n_entries, &filter_id, filter).map_err(&corrupt)?;
+        }
+        Ok::<Kept, MeteorError>(kept)
+    };
+    let (first, second) = rayon::join(|| scan(&keys[..half]), || scan(&keys[half..]));
+    let (mut first, second) = (first?, second?);
+    let offset = first.words.len();
+    first.entries.extend(second.entries.iter().map(|&(at, start, p, q)| (at, start + offset, p, q)));
+    first.words.extend_from_slice(&second.words);
+    let Kept { entries: mut kept, words: kept_words, .. } = first;
     // Replay in file order, as the table's reader would have met them.
     kept.sort_unstable_by_key(|e| e.0);
     // Index word id → table id, interned on first use (in file order, as the reader would).

@@ -31,6 +31,7 @@ mod align;
 pub mod index;
 mod normalize;
 mod resources;
+pub mod synset_index;
 
 use align::WordData;
 pub use align::{align, align_prepared, Alignment, Match, PreparedText};
@@ -170,20 +171,11 @@ pub struct Meteor {
     /// The texts given at load time, normalised and prepared for the aligner once each (reports repeat,
     /// and each text is usually scored in several pairs).
     known: FxHashMap<String, PreparedText>,
-    /// The words of those texts (id → [`WordData`]), for other texts made of the same words.
-    vocabulary: FxHashMap<String, u32>,
-    word_data: Vec<WordData>,
 }
 
 impl Meteor {
     pub fn new(resources: MeteorResources) -> Self {
-        Meteor {
-            resources,
-            params: MeteorParams::default(),
-            known: FxHashMap::default(),
-            vocabulary: FxHashMap::default(),
-            word_data: Vec::new(),
-        }
+        Meteor { resources, params: MeteorParams::default(), known: FxHashMap::default() }
     }
 
     /// Loads the resources from `path` (see [`MeteorResources::load`]) keeping only the paraphrases that can
@@ -195,7 +187,7 @@ impl Meteor {
             r.read_paraphrases(table, Some(keep))?;
             Ok((r.paraphrases.unwrap_or_else(ParaphraseTable::empty), String::new()))
         };
-        Ok(Self::load_with(path, texts, read)?.0)
+        Ok(Self::load_with(path, texts, None, read)?.0)
     }
 
     /// As [`Meteor::load_for`], reading the paraphrase table through an index kept in `cache_dir`
@@ -235,14 +227,16 @@ impl Meteor {
                 }
             }
         };
-        Self::load_with(path, texts, read)
+        Self::load_with(path, texts, Some(cache_dir), read)
     }
 
-    /// Loads the resources for `texts`, the paraphrase table through `read_table` (given the table's path
-    /// and the filter made from the texts), and prepares the texts for the aligner.
+    /// Loads the resources for `texts` (WordNet through a copy in `cache_dir` when given), the paraphrase
+    /// table through `read_table` (given the table's path and the filter made from the texts), and prepares
+    /// the texts for the aligner.
     fn load_with(
         path: &std::path::Path,
         texts: &[&str],
+        cache_dir: Option<&std::path::Path>,
         read_table: impl FnOnce(&std::path::Path, &PhraseFilter) -> Result<(ParaphraseTable, String), MeteorError> + Send,
     ) -> Result<(Meteor, String), MeteorError> {
         use rayon::prelude::*;
@@ -257,14 +251,21 @@ impl Meteor {
         let keep = PhraseFilter::from_interned(&interned.words, &interned.texts);
         // WordNet (for the texts' words) and the paraphrase table do not depend on each other.
         let word_set: FxHashSet<&str> = interned.words.iter().copied().collect();
-        let (synonyms, table) = rayon::join(|| files.synonyms(Some(&word_set)), || read_table(&para_path, &keep));
+        let synonyms = || match cache_dir {
+            Some(dir) => files.synonyms_cached(&word_set, dir),
+            None => files.synonyms(Some(&word_set)),
+        };
+        let (synonyms, table) = rayon::join(synonyms, || read_table(&para_path, &keep));
         resources.synonyms = Some(synonyms?);
         let (table, note) = table?;
         resources.paraphrases = Some(table);
         resources.sources.push(para_path.display().to_string());
-        // What the aligner needs of each word once, then of each text.
+        // What the aligner needs of each word once, then of each text. A synset only one of these words has
+        // cannot make a synonym match between them (that needs two different words): leaving those out
+        // makes the texts' synset lists several times shorter.
         let res = &resources;
-        let word_data: Vec<WordData> = interned.words.par_iter().map(|w| WordData::new(w, res)).collect();
+        let mut word_data: Vec<WordData> = interned.words.par_iter().map(|w| WordData::new(w, res)).collect();
+        WordData::keep_shared_synsets(&mut word_data);
         let known: Vec<(String, PreparedText)> = distinct
             .par_iter()
             .zip(&interned.texts)
@@ -272,9 +273,8 @@ impl Meteor {
                 (text.to_string(), PreparedText::from_words(ids.iter().map(|&i| &word_data[i as usize]), res))
             })
             .collect();
-        let vocabulary = interned.ids.iter().map(|(w, &id)| (w.to_string(), id)).collect();
         let known = known.into_iter().collect();
-        Ok((Meteor { resources, params: MeteorParams::default(), known, vocabulary, word_data }, note))
+        Ok((Meteor { resources, params: MeteorParams::default(), known }, note))
     }
 
     /// The tokens METEOR scores: `-norm` normalisation, then lower-casing.
@@ -282,37 +282,30 @@ impl Meteor {
         tokens(&self.resources.nonbreaking, text)
     }
 
-    /// `text` prepared for the aligner (from the texts given at load time when it is one of them).
-    fn prepared(&self, text: &str) -> std::borrow::Cow<'_, PreparedText> {
-        if let Some(t) = self.known.get(text) {
-            return std::borrow::Cow::Borrowed(t);
-        }
-        let tokens = self.tokens(text);
-        let data: Vec<std::borrow::Cow<WordData>> = tokens
-            .iter()
-            .map(|w| match self.vocabulary.get(w.as_str()) {
-                Some(&id) => std::borrow::Cow::Borrowed(&self.word_data[id as usize]),
-                None => std::borrow::Cow::Owned(WordData::new(w, &self.resources)),
-            })
-            .collect();
-        std::borrow::Cow::Owned(PreparedText::from_words(data.iter().map(|d| d.as_ref()), &self.resources))
-    }
-
     /// Statistics of a hypothesis against its references (the best-scoring reference; an empty list gives
     /// the statistics of an empty reference).
     pub fn segment_stats(&self, hyp: &str, refs: &[&str]) -> MeteorStats {
-        let test = self.prepared(hyp);
+        // Texts given at load time were prepared then, with synsets no other of their words shares left
+        // out; with any other text, every text of the segment is prepared afresh, with all its synsets.
+        let known = |t: &str| self.known.get(t).map(std::borrow::Cow::Borrowed);
+        let all_known: Option<Vec<_>> = std::iter::once(hyp).chain(refs.iter().copied()).map(known).collect();
+        let prepared = all_known.unwrap_or_else(|| {
+            std::iter::once(hyp)
+                .chain(refs.iter().copied())
+                .map(|t| std::borrow::Cow::Owned(PreparedText::new(&self.tokens(t), &self.resources)))
+                .collect()
+        });
+        let (test, references) = (&prepared[0], &prepared[1..]);
         let mut best: Option<(f64, MeteorStats)> = None;
-        for r in refs {
-            let reference = self.prepared(r);
-            let stats = align_prepared(&test, &reference, &self.resources, &self.params).stats;
+        for reference in references {
+            let stats = align_prepared(test, reference, &self.resources, &self.params).stats;
             let score = stats.score(&self.params);
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
                 best = Some((score, stats));
             }
         }
         best.map(|b| b.1).unwrap_or_else(|| {
-            align_prepared(&test, &PreparedText::new(&[] as &[&str], &self.resources), &self.resources, &self.params)
+            align_prepared(test, &PreparedText::new(&[] as &[&str], &self.resources), &self.resources, &self.params)
                 .stats
         })
     }

@@ -70,6 +70,35 @@ impl SynonymDictionary {
     }
 
     fn parse_filtered(exceptions: &str, synsets: &str, words: Option<&FxHashSet<&str>>) -> Result<Self, String> {
+        let (mut d, needed) = Self::with_exceptions(exceptions, words);
+        let mut lines = synsets.lines();
+        while let Some(word) = lines.next() {
+            let ids = lines.next().unwrap_or("");
+            if needed.as_ref().is_some_and(|n| !n.contains(word)) {
+                continue;
+            }
+            let set = ids
+                .split_whitespace()
+                .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
+                .collect::<Result<Vec<u32>, String>>()?;
+            d.synsets.insert(word.to_string(), set);
+        }
+        Ok(d)
+    }
+
+    /// As [`SynonymDictionary::parse_for`], with the synsets looked up in a sorted copy of the synsets file.
+    pub fn from_table(exceptions: &str, table: &super::synset_index::SynsetTable, words: &FxHashSet<&str>) -> Self {
+        let (mut d, needed) = Self::with_exceptions(exceptions, Some(words));
+        for w in needed.into_iter().flatten() {
+            if let Some(set) = table.get(&w) {
+                d.synsets.insert(w, set);
+            }
+        }
+        d
+    }
+
+    /// The irregular forms (of `words` only, when given), and the words whose synsets `words` can need.
+    fn with_exceptions(exceptions: &str, words: Option<&FxHashSet<&str>>) -> (Self, Option<FxHashSet<String>>) {
         let mut d = SynonymDictionary::default();
         let mut lines = exceptions.lines();
         while let Some(base) = lines.next() {
@@ -90,19 +119,7 @@ impl SynonymDictionary {
             }
             needed
         });
-        let mut lines = synsets.lines();
-        while let Some(word) = lines.next() {
-            let ids = lines.next().unwrap_or("");
-            if needed.as_ref().is_some_and(|n| !n.contains(word)) {
-                continue;
-            }
-            let set = ids
-                .split_whitespace()
-                .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
-                .collect::<Result<Vec<u32>, String>>()?;
-            d.synsets.insert(word.to_string(), set);
-        }
-        Ok(d)
+        (d, needed)
     }
 
     fn synsets_of(&self, word: &str) -> &[u32] {
@@ -144,7 +161,6 @@ impl SynonymDictionary {
 /// Texts as word ids: each distinct word once (`words[id]`), each text as the ids of its words.
 pub(crate) struct Interned<'a> {
     pub(crate) words: Vec<&'a str>,
-    pub(crate) ids: FxHashMap<&'a str, u32>,
     pub(crate) texts: Vec<Vec<u32>>,
 }
 
@@ -165,7 +181,7 @@ impl<'a> Interned<'a> {
                     .collect()
             })
             .collect();
-        Interned { words, ids, texts }
+        Interned { words, texts }
     }
 }
 
@@ -464,10 +480,10 @@ impl MeteorResources {
     }
 }
 
-/// Where METEOR's resource files are: inside the jar (read once, members unpacked when asked for) or in a
-/// folder with the jar unpacked; the paraphrase table is a separate file beside them.
+/// Where METEOR's resource files are: inside the jar (its directory read once, members read and unpacked
+/// when asked for) or in a folder with the jar unpacked; the paraphrase table is a separate file beside them.
 pub(crate) struct ResourceFiles {
-    jar: Option<(PathBuf, Vec<u8>)>,
+    jar: Option<(PathBuf, Zip)>,
     dir: PathBuf,
 }
 
@@ -488,8 +504,11 @@ impl ResourceFiles {
         };
         let jar = match jar {
             Some(j) => {
-                let raw = std::fs::read(&j).map_err(|source| MeteorError::Read { path: j.clone(), source })?;
-                Some((j, raw))
+                let zip = Zip::open(&j).map_err(|e| match e {
+                    ZipError::Io(source) => MeteorError::Read { path: j.clone(), source },
+                    ZipError::Format(p) => format_err(&j, p),
+                })?;
+                Some((j, zip))
             }
             None => None,
         };
@@ -498,7 +517,10 @@ impl ResourceFiles {
 
     fn member(&self, name: &str) -> Result<String, MeteorError> {
         let bytes = match &self.jar {
-            Some((j, raw)) => zip_member(raw, name).map_err(|p| format_err(j, p))?,
+            Some((j, zip)) => zip.member(j, name).map_err(|e| match e {
+                ZipError::Io(source) => MeteorError::Read { path: j.clone(), source },
+                ZipError::Format(p) => format_err(j, p),
+            })?,
             None => {
                 let p = self.dir.join(name);
                 std::fs::read(&p).map_err(|source| MeteorError::Read { path: p, source })?
@@ -527,6 +549,30 @@ impl ResourceFiles {
         .map_err(|p| format_err(&self.dir.join("synonym/english.synsets"), p))
     }
 
+    /// WordNet for `words`, the synsets read through a sorted copy kept in `cache_dir`
+    /// ([`super::synset_index`]; made on first use). The same dictionary as [`ResourceFiles::synonyms`];
+    /// a copy that cannot be written or read is passed over.
+    pub(crate) fn synonyms_cached(
+        &self,
+        words: &FxHashSet<&str>,
+        cache_dir: &Path,
+    ) -> Result<SynonymDictionary, MeteorError> {
+        use super::synset_index::{build, synsets_path, SynsetTable};
+        let source = match &self.jar {
+            Some((j, _)) => j.clone(),
+            None => self.dir.join("synonym/english.synsets"),
+        };
+        let copy = synsets_path(&source, cache_dir)?;
+        let exceptions = self.member("synonym/english.exceptions")?;
+        if let Ok(Some(table)) = SynsetTable::load(&copy, &source) {
+            return Ok(SynonymDictionary::from_table(&exceptions, &table, words));
+        }
+        let synsets = self.member("synonym/english.synsets")?;
+        let _ = build(&synsets, &source, &copy);
+        SynonymDictionary::parse_for(&exceptions, &synsets, words)
+            .map_err(|p| format_err(&self.dir.join("synonym/english.synsets"), p))
+    }
+
     /// The paraphrase table's path.
     pub(crate) fn paraphrase_table(&self) -> Result<PathBuf, MeteorError> {
         [self.dir.join("data/paraphrase-en.gz"), self.dir.join("paraphrase-en.gz")]
@@ -539,45 +585,100 @@ impl ResourceFiles {
     }
 }
 
-/// One named member of a zip archive (stored or deflated), found through the central directory.
-fn zip_member(raw: &[u8], name: &str) -> Result<Vec<u8>, String> {
-    let u16_at = |i: usize| raw.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |i: usize| raw.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
-    let short = || "is not a readable zip archive (truncated)".to_string();
-    let eocd = raw.windows(4).rposition(|w| w == b"PK\x05\x06").ok_or("is not a zip archive (no end record)")?;
-    let entries = u16_at(eocd + 10).ok_or_else(short)?;
-    let mut at = u32_at(eocd + 16).ok_or_else(short)?;
-    for _ in 0..entries {
-        if raw.get(at..at + 4) != Some(b"PK\x01\x02") {
-            return Err("has a corrupt central directory".into());
-        }
-        let method = u16_at(at + 10).ok_or_else(short)?;
-        let compressed = u32_at(at + 20).ok_or_else(short)?;
-        let (name_len, extra_len, comment_len) = (
-            u16_at(at + 28).ok_or_else(short)?,
-            u16_at(at + 30).ok_or_else(short)?,
-            u16_at(at + 32).ok_or_else(short)?,
-        );
-        let local = u32_at(at + 42).ok_or_else(short)?;
-        let entry_name = raw.get(at + 46..at + 46 + name_len).ok_or_else(short)?;
-        if entry_name == name.as_bytes() {
-            let start = local + 30 + u16_at(local + 26).ok_or_else(short)? + u16_at(local + 28).ok_or_else(short)?;
-            let data = raw.get(start..start + compressed).ok_or_else(short)?;
-            return match method {
-                0 => Ok(data.to_vec()),
-                8 => {
-                    let mut out = Vec::new();
-                    flate2::read::DeflateDecoder::new(data)
-                        .read_to_end(&mut out)
-                        .map_err(|e| format!("member {name} is corrupt ({e})"))?;
-                    Ok(out)
-                }
-                m => Err(format!("member {name} uses compression method {m}, which is not supported")),
-            };
-        }
-        at += 46 + name_len + extra_len + comment_len;
+/// Why a zip member could not be read.
+enum ZipError {
+    Io(std::io::Error),
+    Format(String),
+}
+
+impl From<std::io::Error> for ZipError {
+    fn from(e: std::io::Error) -> Self {
+        ZipError::Io(e)
     }
-    Err(format!("has no member {name} (is it meteor-1.5.jar?)"))
+}
+
+/// A zip archive's central directory. Only the directory and the members asked for are read (the jar is
+/// 6 MB; the four members METEOR needs are a tenth of it).
+struct Zip {
+    directory: Vec<u8>,
+    entries: usize,
+}
+
+fn u16_at(raw: &[u8], i: usize) -> Option<usize> {
+    raw.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+}
+
+fn u32_at(raw: &[u8], i: usize) -> Option<usize> {
+    raw.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+}
+
+/// Reads `len` bytes at `offset`.
+fn read_at(file: &mut std::fs::File, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(offset))?;
+    let mut buf = vec![0u8; len];
+    file.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+impl Zip {
+    fn open(path: &Path) -> Result<Zip, ZipError> {
+        let short = || ZipError::Format("is not a readable zip archive (truncated)".into());
+        let mut file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        // The end record (22 bytes and a comment of up to 65,535) closes the archive.
+        let tail_len = len.min(22 + 65_535);
+        let tail = read_at(&mut file, len - tail_len, tail_len as usize)?;
+        let eocd = tail
+            .windows(4)
+            .rposition(|w| w == b"PK\x05\x06")
+            .ok_or_else(|| ZipError::Format("is not a zip archive (no end record)".into()))?;
+        let entries = u16_at(&tail, eocd + 10).ok_or_else(short)?;
+        let size = u32_at(&tail, eocd + 12).ok_or_else(short)?;
+        let offset = u32_at(&tail, eocd + 16).ok_or_else(short)? as u64;
+        if offset + size as u64 > len {
+            return Err(short());
+        }
+        Ok(Zip { directory: read_at(&mut file, offset, size)?, entries })
+    }
+
+    /// One named member (stored or deflated) of the archive at `path`.
+    fn member(&self, path: &Path, name: &str) -> Result<Vec<u8>, ZipError> {
+        let d = &self.directory;
+        let short = || ZipError::Format("is not a readable zip archive (truncated)".into());
+        let mut at = 0;
+        for _ in 0..self.entries {
+            if d.get(at..at + 4) != Some(b"PK\x01\x02") {
+                return Err(ZipError::Format("has a corrupt central directory".into()));
+            }
+            let field = |i: usize| u16_at(d, at + i).ok_or_else(short);
+            let (method, name_len, extra_len, comment_len) = (field(10)?, field(28)?, field(30)?, field(32)?);
+            let compressed = u32_at(d, at + 20).ok_or_else(short)?;
+            let size = u32_at(d, at + 24).ok_or_else(short)?;
+            let local = u32_at(d, at + 42).ok_or_else(short)? as u64;
+            if d.get(at + 46..at + 46 + name_len).ok_or_else(short)? == name.as_bytes() {
+                let mut file = std::fs::File::open(path)?;
+                let header = read_at(&mut file, local, 30)?;
+                let skip = u16_at(&header, 26).ok_or_else(short)? + u16_at(&header, 28).ok_or_else(short)?;
+                let data = read_at(&mut file, local + 30 + skip as u64, compressed)?;
+                return match method {
+                    0 => Ok(data),
+                    8 => {
+                        let mut out = Vec::with_capacity(size);
+                        flate2::read::DeflateDecoder::new(data.as_slice())
+                            .read_to_end(&mut out)
+                            .map_err(|e| ZipError::Format(format!("member {name} is corrupt ({e})")))?;
+                        Ok(out)
+                    }
+                    m => Err(ZipError::Format(format!(
+                        "member {name} uses compression method {m}, which is not supported"
+                    ))),
+                };
+            }
+            at += 46 + name_len + extra_len + comment_len;
+        }
+        Err(ZipError::Format(format!("has no member {name} (is it meteor-1.5.jar?)")))
+    }
 }
 
 #[cfg(test)]
@@ -637,10 +738,80 @@ mod tests {
         assert_eq!(f.len(), 1, "\"ray chest\" does not occur in the texts, \"x ray\" does");
     }
 
+    /// A zip archive with the given members (deflated when asked), as the jar stores them.
+    fn zip_of(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
+        use std::io::Write;
+        let (mut out, mut directory) = (Vec::new(), Vec::new());
+        for &(name, data, deflate) in members {
+            let stored = if deflate {
+                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            } else {
+                data.to_vec()
+            };
+            let method: u16 = if deflate { 8 } else { 0 };
+            let offset = out.len() as u32;
+            out.extend_from_slice(b"PK\x03\x04");
+            out.extend_from_slice(&[20, 0, 0, 0]);
+            out.extend_from_slice(&method.to_le_bytes());
+            out.extend_from_slice(&[0; 8]); // time, date, crc (not checked)
+            out.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(&3u16.to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"xyz"); // a local extra field, skipped by its length
+            out.extend_from_slice(&stored);
+            directory.extend_from_slice(b"PK\x01\x02");
+            directory.extend_from_slice(&[20, 0, 20, 0, 0, 0]);
+            directory.extend_from_slice(&method.to_le_bytes());
+            directory.extend_from_slice(&[0; 8]);
+            directory.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+            directory.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            directory.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            directory.extend_from_slice(&[0; 12]); // extra and comment lengths, disk, attributes
+            directory.extend_from_slice(&offset.to_le_bytes());
+            directory.extend_from_slice(name.as_bytes());
+        }
+        let at = out.len() as u32;
+        out.extend_from_slice(&directory);
+        out.extend_from_slice(b"PK\x05\x06");
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&(members.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(members.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(directory.len() as u32).to_le_bytes());
+        out.extend_from_slice(&at.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(b"ok"); // an archive comment
+        out
+    }
+
+    #[test]
+    fn jar_members_are_read_from_the_directory() {
+        let path = std::env::temp_dir().join(format!("cxr-test-jar-{}.jar", std::process::id()));
+        let text = "the\na\nof\n".repeat(50);
+        std::fs::write(&path, zip_of(&[("function/english.words", text.as_bytes(), true), ("x/y", b"stored", false)]))
+            .unwrap();
+        let zip = Zip::open(&path).ok().unwrap();
+        assert_eq!(zip.member(&path, "function/english.words").ok().unwrap(), text.as_bytes());
+        assert_eq!(zip.member(&path, "x/y").ok().unwrap(), b"stored");
+        assert!(matches!(zip.member(&path, "nope"), Err(ZipError::Format(p)) if p.contains("has no member nope")));
+        // A jar missing the other members: the error names the first one needed.
+        let e = MeteorResources::load(&path, None).unwrap_err().to_string();
+        assert!(e.contains("nonbreaking/english.prefixes"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
     #[test]
     fn missing_resources_are_named() {
         let e = MeteorResources::load(Path::new("/nonexistent/meteor"), None).unwrap_err().to_string();
         assert!(e.contains("pycocoevalcap"), "{e}");
-        assert!(zip_member(b"not a zip", "x").is_err());
+        let not_zip = std::env::temp_dir().join(format!("cxr-not-a-zip-{}", std::process::id()));
+        std::fs::write(&not_zip, b"not a zip").unwrap();
+        assert!(matches!(Zip::open(&not_zip), Err(ZipError::Format(p)) if p.contains("no end record")));
+        let e = MeteorResources::load(&not_zip, None).unwrap_err().to_string();
+        assert!(e.contains("not a zip archive"), "{e}");
+        std::fs::remove_file(&not_zip).unwrap();
     }
 }
