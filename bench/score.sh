@@ -15,6 +15,9 @@ mkdir -p bench/out
 echo "peers: median of $RUNS runs per scorer (Python, one process)"
 bench/.venv-metrics/bin/python bench/score_peers.py "$PAIRS" "$RUNS" > bench/out/score_peers.json
 echo "cxr: in-process, same scope per scorer, median of 7, on one thread and on two"
+# METEOR's resources: the ones pycocoevalcap installed (the jar and its paraphrase table).
+METEOR=$(bench/.venv-metrics/bin/python -c 'import importlib.util; print(importlib.util.find_spec("pycocoevalcap").submodule_search_locations[0] + "/meteor")')
+export METEOR METEOR_CACHE=bench/.cache/meteor
 RAYON_NUM_THREADS=1 RUNS=7 target/release/examples/score_throughput "$PAIRS" > bench/out/score_cxr.json
 RAYON_NUM_THREADS=2 RUNS=7 target/release/examples/score_throughput "$PAIRS" > bench/out/score_cxr2.json
 bench/.venv-metrics/bin/python - "$PAIRS" <<'PY'

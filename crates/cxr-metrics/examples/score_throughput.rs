@@ -3,6 +3,10 @@
 //! peers' timers in `make_metrics_ref.py` (COCO scorers on already PTB-tokenized text; rouge-score and
 //! sacrebleu on raw text). Prints one JSON object: pairs/s per metric (median of `RUNS`, default 7).
 //! The side-by-side comparison is `bench/score.sh`.
+//!
+//! With `METEOR=<pycocoevalcap>/meteor` (and `METEOR_CACHE=<dir>`, default `bench/.cache/meteor`) it also
+//! times METEOR as the peer's timer does (a new scorer: loading its resources, then scoring every pair;
+//! pairs in parallel on rayon's pool), after one untimed load that makes the cache if it is missing.
 use cxr_metrics::text::porter::PorterStemmer;
 use cxr_metrics::text::{bleu, cider, ptb, rouge, sacrebleu};
 use std::io::Read;
@@ -91,6 +95,22 @@ fn main() {
             }),
         ),
     ];
+    let mut results = results.to_vec();
+    if let Some(dir) = std::env::var_os("METEOR") {
+        use cxr_metrics::text::meteor::{Meteor, MeteorStats};
+        use rayon::prelude::*;
+        let cache = std::env::var_os("METEOR_CACHE").unwrap_or_else(|| "bench/.cache/meteor".into());
+        let texts: Vec<&str> = hyps_ptb.iter().copied().chain(refs_ptb.iter().map(|r| r[0])).collect();
+        let load = || Meteor::load_for_cached(dir.as_ref(), &texts, cache.as_ref()).expect("METEOR resources").0;
+        drop(load());
+        let score = || {
+            let m = load();
+            let stats: Vec<MeteorStats> =
+                (0..rows.len()).into_par_iter().map(|i| m.segment_stats(hyps_ptb[i], &refs_ptb[i])).collect();
+            MeteorStats::sum(&stats).score(&m.params)
+        };
+        results.push(("coco_meteor_incl_load", time("coco_meteor_incl_load", &score)));
+    }
     let body: Vec<String> = results.iter().map(|(k, v)| format!("  \"{k}\": {v:.1}")).collect();
     println!("{{\n{}\n}}", body.join(",\n"));
 }

@@ -113,6 +113,11 @@ fn replace_literal(s: Vec<char>, from: &[char], to: &[char]) -> Vec<char> {
 
 /// Normalises one line of English (case is kept; the scorer lower-cases afterwards).
 pub fn normalize(line: &str, nonbreaking: &FxHashMap<String, Nonbreaking>) -> String {
+    // Letters, digits and spaces only (as PTB-tokenized text usually is): no rule below applies but the
+    // white-space folding.
+    if line.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') {
+        return line.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    }
     // Separate every character that is not alphanumeric, white-space or one of . ' ` , - ‘ ’.
     let mut s: Vec<char> = Vec::with_capacity(line.len() + 16);
     s.push(' ');
@@ -250,5 +255,6 @@ mod tests {
         assert_eq!(norm("U.S. based"), "US based");
         assert_eq!(norm("“quoted” -- dash"), "\" quoted \" - dash");
         assert_eq!(norm("-lrb- 3 cm -rrb-"), "-lrb- 3 cm -rrb-");
+        assert_eq!(norm("  no  acute 2 Findings "), "no acute 2 Findings", "letters, digits and spaces only");
     }
 }
