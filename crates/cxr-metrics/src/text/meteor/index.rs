@@ -135,12 +135,7 @@ pub fn build(table: &Path, out: &Path) -> Result<(), MeteorError> {
     head.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     let blob_len: usize = sorted.iter().map(|(w, _)| w.len()).sum();
     head.extend_from_slice(&(blob_len as u64).to_le_bytes());
-    let mut off = 0u32;
-    head.extend_from_slice(&off.to_le_bytes());
-    for (w, _) in &sorted {
-        off += w.len() as u32;
-        head.extend_from_slice(&off.to_le_bytes());
-    }
+    push_offsets(&mut head, sorted.iter().map(|(w, _)| w.len()));
     for (w, _) in &sorted {
         head.extend_from_slice(w.as_bytes());
     }
@@ -150,7 +145,19 @@ pub fn build(table: &Path, out: &Path) -> Result<(), MeteorError> {
     write_atomic(out, &[&head, &body])
 }
 
-fn write_atomic(path: &Path, parts: &[&[u8]]) -> Result<(), MeteorError> {
+/// Appends `u32` offsets: 0, then the running sum of `lengths`.
+pub(crate) fn push_offsets(out: &mut Vec<u8>, lengths: impl Iterator<Item = usize>) {
+    let mut at = 0u32;
+    out.extend_from_slice(&at.to_le_bytes());
+    for len in lengths {
+        at += len as u32;
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+}
+
+/// Writes `parts` to `path` atomically (a temporary file in the same folder, then a rename), making the
+/// folder first.
+pub(crate) fn write_atomic(path: &Path, parts: &[&[u8]]) -> Result<(), MeteorError> {
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(read_err(dir))?;
     }

@@ -11,7 +11,7 @@
 //! word count W `u32`; id count `u32`; W+1 word offsets `u32`; W+1 id offsets `u32`; the ids `u32`; the
 //! word bytes (words sorted bytewise).
 
-use super::index::fingerprint;
+use super::index::{fingerprint, push_offsets, write_atomic};
 use super::resources::MeteorError;
 use cxr_core::hash::FxHashMap;
 use std::path::{Path, PathBuf};
@@ -49,18 +49,8 @@ pub fn build(synsets: &str, source: &Path, out: &Path) -> Result<(), MeteorError
     bytes.extend_from_slice(&mtime.to_le_bytes());
     bytes.extend_from_slice(&(words.len() as u32).to_le_bytes());
     bytes.extend_from_slice(&(total as u32).to_le_bytes());
-    let mut at = 0u32;
-    bytes.extend_from_slice(&at.to_le_bytes());
-    for (w, _) in &words {
-        at += w.len() as u32;
-        bytes.extend_from_slice(&at.to_le_bytes());
-    }
-    let mut at = 0u32;
-    bytes.extend_from_slice(&at.to_le_bytes());
-    for (_, ids) in &words {
-        at += ids.len() as u32;
-        bytes.extend_from_slice(&at.to_le_bytes());
-    }
+    push_offsets(&mut bytes, words.iter().map(|(w, _)| w.len()));
+    push_offsets(&mut bytes, words.iter().map(|(_, ids)| ids.len()));
     for (_, ids) in &words {
         for id in ids {
             bytes.extend_from_slice(&id.to_le_bytes());
@@ -69,11 +59,7 @@ pub fn build(synsets: &str, source: &Path, out: &Path) -> Result<(), MeteorError
     for (w, _) in &words {
         bytes.extend_from_slice(w.as_bytes());
     }
-    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| MeteorError::Read { path: dir.to_path_buf(), source })?;
-    }
-    cxr_core::atomic::write_atomic(out, &[&bytes])
-        .map_err(|source| MeteorError::Read { path: out.to_path_buf(), source })
+    write_atomic(out, &[&bytes])
 }
 
 /// WordNet's synset lists, read from a copy made by [`build`].
