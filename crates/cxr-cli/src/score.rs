@@ -294,7 +294,15 @@ pub fn run(a: ScoreArgs) -> Result<()> {
     let mut scorer = Scorer::new();
     if let (Some(path), true) = (&a.meteor_data, opts.families.contains(&Family::Meteor)) {
         // Only the paraphrases that can match these texts are kept (exact, and far faster than the whole table).
-        let text_refs: Vec<&str> = tokens.values().map(String::as_str).collect();
+        // Hypotheses are scored as pycocoevalcap's wrapper sends them; which text is which does not matter here.
+        let wrapped: Vec<String> = tokens
+            .values()
+            .filter_map(|t| match suite::meteor_hypothesis(t) {
+                std::borrow::Cow::Owned(h) => Some(h),
+                std::borrow::Cow::Borrowed(_) => None,
+            })
+            .collect();
+        let text_refs: Vec<&str> = tokens.values().chain(&wrapped).map(String::as_str).collect();
         let context = || format!("cannot load METEOR resources from {}", path.display());
         // On the command's thread pool, like the scoring (`--threads`).
         let meteor = match meteor_cache_dir(&a) {

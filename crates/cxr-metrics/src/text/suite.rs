@@ -158,6 +158,16 @@ impl ScoreOptions {
 pub type PtbTokens<'a> = cxr_core::hash::FxHashMap<&'a str, String>;
 
 /// Tokenizes each distinct text of `texts` once, in parallel (reference sets and hypotheses repeat
+/// A PTB-tokenized hypothesis as pycocoevalcap's METEOR wrapper sends it to the jar (`|||` and doubled
+/// spaces removed). Give these to [`Meteor::load_for`] too, so that its resources fit what is scored.
+pub fn meteor_hypothesis(ptb: &str) -> Cow<'_, str> {
+    if ptb.contains("|||") || ptb.contains("  ") {
+        Cow::Owned(ptb.replace("|||", "").replace("  ", " "))
+    } else {
+        Cow::Borrowed(ptb)
+    }
+}
+
 /// themselves, and several systems share one reference set).
 pub fn ptb_tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> PtbTokens<'a> {
     let distinct: cxr_core::hash::FxHashSet<&str> = texts.into_iter().collect();
@@ -277,9 +287,7 @@ impl Scorer {
                             p.rouge_l = rouge::coco_rouge_l(hp, &[rp]);
                         }
                         if let Some(m) = meteor {
-                            // pycocoevalcap's wrapper strips `|||` and doubled spaces from the hypothesis.
-                            let h = hp.replace("|||", "").replace("  ", " ");
-                            p.meteor = Some(m.segment_stats(&h, &[rp]));
+                            p.meteor = Some(m.segment_stats(&meteor_hypothesis(hp), &[rp]));
                         }
                     }
                     if on(Family::BleuRaw) {
@@ -504,6 +512,13 @@ fn family_of(key: &str) -> Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meteor_hypotheses_are_sent_as_the_wrapper_sends_them() {
+        assert!(matches!(meteor_hypothesis("no acute disease"), Cow::Borrowed("no acute disease")));
+        // One pass each, as Python's `str.replace`: three spaces become two.
+        assert_eq!(meteor_hypothesis("a ||| b   c"), "a b  c");
+    }
 
     #[test]
     fn a_small_corpus_end_to_end() {

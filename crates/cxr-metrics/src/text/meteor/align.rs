@@ -156,10 +156,10 @@ impl PackedKeys {
         // A path covers each word at most once; truncation keeps each coverage at or below its weighted
         // words (one more per match allows for rounding).
         let w = weights.iter().copied().fold(0.0, f64::max);
-        let top = ((n1 + n2) as f64 * w).ceil() as u64 + n1 + n2;
+        let top = (((n1 + n2) as f64 * w).ceil() as u64).saturating_add(n1 + n2);
         let chunks = 2 * n2 + 2;
         // Each candidate (and each fixed match) adds at most max(n1, n2) to the distance of one lineage.
-        let distance = (cands.matches.len() as u64 + n2) * n1.max(n2).max(1);
+        let distance = (cands.matches.len() as u64 + n2).saturating_mul(n1.max(n2).max(1));
         let widest = (0..n2 as usize).map(|j| cands.at(j).len()).max().unwrap_or(0) as u64;
         let arrivals = params.beam as u64 * (widest + 1) + 1;
         let (a, d, c, v) = (bits(arrivals), bits(distance), bits(chunks), bits(top));
@@ -708,5 +708,8 @@ mod tests {
         // Negative search weights have no packed layout (the wide keys still rank them).
         let odd = MeteorParams { search_weights: [1.0, -0.5, 0.5, 0.5], ..params };
         assert!(PackedKeys::for_pair(n1, n2, &cands, &odd).is_none());
+        // Nor do weights too large for the bits (no overflow on the way).
+        let huge = MeteorParams { search_weights: [1e300, 0.5, 0.5, 0.5], ..params };
+        assert!(PackedKeys::for_pair(n1, n2, &cands, &huge).is_none());
     }
 }
