@@ -9,7 +9,7 @@
 //! [`ParaphraseTable::read`] builds with the same filter, entry for entry.
 //!
 //! The index records the table's byte size and modification time and counts as stale when either differs;
-//! every offset and id is bounds-checked on reading, so a damaged index is an error, never a panic.
+//! every offset and every id read is bounds-checked, so a damaged index is an error, never a panic.
 //!
 //! Format (little-endian): magic `CXRMPX01`; table size `u64`; table mtime (ns since the epoch) `u64`;
 //! word count W `u32`; entry count `u32`; word-bytes length `u64`; W+1 word offsets `u32`; the word bytes
@@ -193,6 +193,7 @@ impl<'a> Cursor<'a> {
 struct Kept {
     entries: Vec<(u32, usize, u16, u16)>,
     words: Vec<u32>,
+    /// The entry being read (reused).
     ids: Vec<u32>,
 }
 
