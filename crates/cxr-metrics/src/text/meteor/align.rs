@@ -283,9 +283,6 @@ impl PreparedText {
     fn len(&self) -> usize {
         self.hashes.len()
     }
-    pub fn len_hint(&self) -> usize {
-        self.hashes.len()
-    }
 
     /// Whether the table's phrase `words` occurs at `at`.
     fn occurs_at(&self, at: usize, words: &[u32]) -> bool {
@@ -400,8 +397,9 @@ pub fn align_prepared(
             });
         }
     }
-    // Grouped by reference position, keeping the order found (a counting sort), and how many candidates
+    // Grouped by reference position, each group in the order found (a stable sort), and how many candidates
     // cover each word.
+    found.sort_by_key(|m| m.start);
     let mut cov1 = vec![0u32; n1];
     let mut cov2 = vec![0u32; n2];
     let mut starts = vec![0u32; n2 + 1];
@@ -413,13 +411,7 @@ pub fn align_prepared(
     for j in 0..n2 {
         starts[j + 1] += starts[j];
     }
-    let mut fill: Vec<u32> = starts[..n2].to_vec();
-    let mut matches = found.clone();
-    for m in found {
-        matches[fill[m.start] as usize] = m;
-        fill[m.start] += 1;
-    }
-    let cands = Candidates { starts, matches };
+    let cands = Candidates { starts, matches: found };
 
     // One-to-one matches that overlap nothing are fixed before the search.
     let bits = Bits { n1 };

@@ -71,18 +71,10 @@ impl SynonymDictionary {
 
     fn parse_filtered(exceptions: &str, synsets: &str, words: Option<&FxHashSet<&str>>) -> Result<Self, String> {
         let (mut d, needed) = Self::with_exceptions(exceptions, words);
-        let mut lines = synsets.lines();
-        while let Some(word) = lines.next() {
-            let ids = lines.next().unwrap_or("");
-            if needed.as_ref().is_some_and(|n| !n.contains(word)) {
-                continue;
-            }
-            let set = ids
-                .split_whitespace()
-                .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
-                .collect::<Result<Vec<u32>, String>>()?;
+        let wanted = |word: &str| needed.as_ref().is_none_or(|n| n.contains(word));
+        for_each_synset_list(synsets, wanted, |word, set| {
             d.synsets.insert(word.to_string(), set);
-        }
+        })?;
         Ok(d)
     }
 
@@ -158,6 +150,28 @@ impl SynonymDictionary {
     }
 }
 
+/// Calls `f(word, synsets)` for each entry of a WordNet synsets file (pairs of lines: a word, then its
+/// synset numbers) whose word `wanted` accepts, in file order (a word listed twice is met twice).
+pub(crate) fn for_each_synset_list<'a>(
+    synsets: &'a str,
+    wanted: impl Fn(&str) -> bool,
+    mut f: impl FnMut(&'a str, Vec<u32>),
+) -> Result<(), String> {
+    let mut lines = synsets.lines();
+    while let Some(word) = lines.next() {
+        let ids = lines.next().unwrap_or("");
+        if !wanted(word) {
+            continue;
+        }
+        let set = ids
+            .split_whitespace()
+            .map(|t| t.parse::<u32>().map_err(|_| format!("synset number {t:?} after {word:?} is not a number")))
+            .collect::<Result<Vec<u32>, String>>()?;
+        f(word, set);
+    }
+    Ok(())
+}
+
 /// Texts as word ids: each distinct word once (`words[id]`), each text as the ids of its words.
 pub(crate) struct Interned<'a> {
     pub(crate) words: Vec<&'a str>,
@@ -219,20 +233,25 @@ impl PhraseFilter {
 
     /// Whether a word sequence given by ids can occur in the texts (its words are known).
     pub fn admits_ids(&self, ids: impl IntoIterator<Item = u32>) -> bool {
+        self.admits_known(ids.into_iter().map(Some))
+    }
+
+    /// Whether a white-space separated phrase can occur in the texts.
+    pub fn admits(&self, phrase: &str) -> bool {
+        self.admits_known(phrase.split_whitespace().map(|w| self.ids.get(w).copied()))
+    }
+
+    /// Every word known (`Some`) and every two consecutive ones consecutive in some text.
+    fn admits_known(&self, ids: impl Iterator<Item = Option<u32>>) -> bool {
         let mut prev: Option<u32> = None;
         for id in ids {
+            let Some(id) = id else { return false };
             if prev.is_some_and(|p| !self.bigrams.contains(&(u64::from(p) << 32 | u64::from(id)))) {
                 return false;
             }
             prev = Some(id);
         }
         true
-    }
-
-    /// Whether a white-space separated phrase can occur in the texts.
-    pub fn admits(&self, phrase: &str) -> bool {
-        let ids: Option<Vec<u32>> = phrase.split_whitespace().map(|w| self.ids.get(w).copied()).collect();
-        ids.is_some_and(|ids| self.admits_ids(ids))
     }
 }
 
@@ -504,10 +523,7 @@ impl ResourceFiles {
         };
         let jar = match jar {
             Some(j) => {
-                let zip = Zip::open(&j).map_err(|e| match e {
-                    ZipError::Io(source) => MeteorError::Read { path: j.clone(), source },
-                    ZipError::Format(p) => format_err(&j, p),
-                })?;
+                let zip = Zip::open(&j).map_err(|e| e.at(&j))?;
                 Some((j, zip))
             }
             None => None,
@@ -517,10 +533,7 @@ impl ResourceFiles {
 
     fn member(&self, name: &str) -> Result<String, MeteorError> {
         let bytes = match &self.jar {
-            Some((j, zip)) => zip.member(j, name).map_err(|e| match e {
-                ZipError::Io(source) => MeteorError::Read { path: j.clone(), source },
-                ZipError::Format(p) => format_err(j, p),
-            })?,
+            Some((j, zip)) => zip.member(j, name).map_err(|e| e.at(j))?,
             None => {
                 let p = self.dir.join(name);
                 std::fs::read(&p).map_err(|source| MeteorError::Read { path: p, source })?
@@ -591,6 +604,16 @@ enum ZipError {
     Format(String),
 }
 
+impl ZipError {
+    /// The error for the archive at `path`.
+    fn at(self, path: &Path) -> MeteorError {
+        match self {
+            ZipError::Io(source) => MeteorError::Read { path: path.to_path_buf(), source },
+            ZipError::Format(problem) => format_err(path, problem),
+        }
+    }
+}
+
 impl From<std::io::Error> for ZipError {
     fn from(e: std::io::Error) -> Self {
         ZipError::Io(e)
@@ -602,6 +625,8 @@ impl From<std::io::Error> for ZipError {
 struct Zip {
     directory: Vec<u8>,
     entries: usize,
+    /// The archive's size (a member must lie inside it).
+    len: u64,
 }
 
 fn u16_at(raw: &[u8], i: usize) -> Option<usize> {
@@ -639,7 +664,7 @@ impl Zip {
         if offset + size as u64 > len {
             return Err(short());
         }
-        Ok(Zip { directory: read_at(&mut file, offset, size)?, entries })
+        Ok(Zip { directory: read_at(&mut file, offset, size)?, entries, len })
     }
 
     /// One named member (stored or deflated) of the archive at `path`.
@@ -660,11 +685,16 @@ impl Zip {
                 let mut file = std::fs::File::open(path)?;
                 let header = read_at(&mut file, local, 30)?;
                 let skip = u16_at(&header, 26).ok_or_else(short)? + u16_at(&header, 28).ok_or_else(short)?;
-                let data = read_at(&mut file, local + 30 + skip as u64, compressed)?;
+                let start = local + 30 + skip as u64;
+                if start + compressed as u64 > self.len {
+                    return Err(short());
+                }
+                let data = read_at(&mut file, start, compressed)?;
                 return match method {
                     0 => Ok(data),
                     8 => {
-                        let mut out = Vec::with_capacity(size);
+                        // The stated size is only a hint (a damaged directory may claim gigabytes).
+                        let mut out = Vec::with_capacity(size.min(64 << 20));
                         flate2::read::DeflateDecoder::new(data.as_slice())
                             .read_to_end(&mut out)
                             .map_err(|e| ZipError::Format(format!("member {name} is corrupt ({e})")))?;
@@ -800,6 +830,13 @@ mod tests {
         // A jar missing the other members: the error names the first one needed.
         let e = MeteorResources::load(&path, None).unwrap_err().to_string();
         assert!(e.contains("nonbreaking/english.prefixes"), "{e}");
+        // A directory claiming a member larger than the archive: an error, before anything is allocated.
+        let mut bytes = zip_of(&[("x/y", b"stored", false)]);
+        let entry = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        bytes[entry + 20..entry + 24].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let zip = Zip::open(&path).ok().unwrap();
+        assert!(matches!(zip.member(&path, "x/y"), Err(ZipError::Format(p)) if p.contains("truncated")));
         std::fs::remove_file(&path).unwrap();
     }
 

@@ -12,7 +12,7 @@
 //! word bytes (words sorted bytewise).
 
 use super::index::{fingerprint, push_offsets, write_atomic};
-use super::resources::MeteorError;
+use super::resources::{for_each_synset_list, MeteorError};
 use cxr_core::hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
@@ -29,17 +29,15 @@ pub fn synsets_path(source: &Path, cache_dir: &Path) -> Result<PathBuf, MeteorEr
 /// atomically.
 pub fn build(synsets: &str, source: &Path, out: &Path) -> Result<(), MeteorError> {
     let (len, mtime) = fingerprint(source)?;
-    let bad = |problem: String| MeteorError::Format { path: source.to_path_buf(), problem };
     let mut by_word: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-    let mut lines = synsets.lines();
-    while let Some(word) = lines.next() {
-        let ids = lines.next().unwrap_or("");
-        let set = ids
-            .split_whitespace()
-            .map(|t| t.parse::<u32>().map_err(|_| bad(format!("synset number {t:?} after {word:?} is not a number"))))
-            .collect::<Result<Vec<u32>, MeteorError>>()?;
-        by_word.insert(word, set);
-    }
+    for_each_synset_list(
+        synsets,
+        |_| true,
+        |word, set| {
+            by_word.insert(word, set);
+        },
+    )
+    .map_err(|problem| MeteorError::Format { path: source.to_path_buf(), problem })?;
     let mut words: Vec<(&str, Vec<u32>)> = by_word.into_iter().collect();
     words.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let total: usize = words.iter().map(|w| w.1.len()).sum();
