@@ -25,12 +25,17 @@ pub struct Alignment {
 }
 
 /// A partial alignment of the beam. The matches it chose live in a shared arena as a linked chain (the
-/// fixed matches are shared by all paths), and its used words are a bit set in a shared pool, written
-/// once when the path branches off, so branching copies a few machine words and allocates nothing.
+/// fixed matches are shared by all paths), and its used words are a bit set in a shared pool. A branch
+/// records its new match as `pending` and enters it in the arena and the pool only if it is ranked into
+/// the beam: most branches are not (a step makes up to `beam × (candidates + 1)` paths and keeps `beam`),
+/// and ranking needs only the counts.
 #[derive(Debug, Clone, Copy)]
 struct Path {
     /// Last chosen match in the arena (`NO_MATCH`: none).
     chain: u32,
+    /// A match taken but not yet in `chain` and the used-word bits (its index in the candidates; `NO_MATCH`:
+    /// none).
+    pending: u32,
     /// Offset of this path's used-word bits in the pool (bit `i`: test word `i`, bit `n1 + j`: reference
     /// word `j`).
     used_at: u32,
@@ -75,6 +80,7 @@ impl Bits {
 impl Path {
     const START: Path = Path {
         chain: NO_MATCH,
+        pending: NO_MATCH,
         used_at: 0,
         covered_test: 0,
         covered_ref: 0,
@@ -315,6 +321,18 @@ pub fn align_prepared(
     res: &MeteorResources,
     params: &MeteorParams,
 ) -> Alignment {
+    align_with(test, reference, res, params, true)
+}
+
+/// [`align_prepared`]; `skip_idle`: pass stretches of idle reference positions in one step (the result is
+/// the same either way; the tests compare).
+fn align_with(
+    test: &PreparedText,
+    reference: &PreparedText,
+    res: &MeteorResources,
+    params: &MeteorParams,
+    skip_idle: bool,
+) -> Alignment {
     let (n1, n2) = (test.len(), reference.len());
     let (keys1, keys2) = (&test.hashes, &reference.hashes);
     let mut found: Vec<Match> = Vec::new();
@@ -428,10 +446,11 @@ pub fn align_prepared(
         }
     }
     let mut chosen = fixed.clone();
+    let start = Start { cands: &cands, fixed: &fixed, bits: &bits, used: &used };
     SEARCH.with_borrow_mut(|buffers| {
         let best = match PackedKeys::for_pair(n1, n2, &cands, params) {
-            Some(keys) => search(&cands, &fixed, &bits, &used, params, &keys, buffers),
-            None => search(&cands, &fixed, &bits, &used, params, &WideKeys, buffers),
+            Some(keys) => search(&start, params, &keys, skip_idle, buffers),
+            None => search(&start, params, &WideKeys, skip_idle, buffers),
         };
         let mut at = best.chain;
         while at != NO_MATCH {
@@ -507,18 +526,25 @@ fn rank<K: Copy + Ord>(ranked: &mut Vec<K>, beam: usize) {
     ranked.truncate(len);
 }
 
+/// What the beam search starts from: the candidates, the matches fixed before it and their used-word bits.
+struct Start<'a> {
+    cands: &'a Candidates,
+    fixed: &'a [Option<Match>],
+    bits: &'a Bits,
+    used: &'a [u64],
+}
+
 fn search<R: Ranking>(
-    cands: &Candidates,
-    fixed: &[Option<Match>],
-    bits: &Bits,
-    start_used: &[u64],
+    start: &Start,
     params: &MeteorParams,
     ranking: &R,
+    skip_idle: bool,
     buffers: &mut SearchBuffers,
 ) -> Path
 where
     SearchBuffers: RankBuffer<R::Key>,
 {
+    let Start { cands, fixed, bits, used: start_used } = *start;
     let w = &params.search_weights;
     let n1 = bits.n1;
     let n2 = cands.starts.len() - 1;
@@ -531,7 +557,10 @@ where
     // Bits never change once written: a path that does not branch keeps its parent's.
     pool.clear();
     pool.extend_from_slice(start_used);
-    for current in 0..=n2 {
+    // Reference positions that no candidate starts at and no fixed match covers.
+    let idle = |j: usize| j < n2 && cands.starts[j] == cands.starts[j + 1] && !bits.any(start_used, n1 + j, 1);
+    let mut current = 0;
+    while current <= n2 {
         // The step's paths become the previous step's; the buffers are reused.
         std::mem::swap(paths, next);
         next.clear();
@@ -539,8 +568,40 @@ where
         ranked.clear();
         ranked.extend(paths.iter().enumerate().map(|(i, p)| ranking.key(p, i)));
         rank(&mut ranked, params.beam);
+        // At an idle position a path that has reached it (none of its matches reaches further) closes its
+        // chunk and moves on; at the idle positions after it, it only moves on, its key unchanged, so each
+        // of those steps ranks the beam as the one before did. When every path has reached the position, a
+        // stretch of idle positions is therefore passed in one step (the next step ranks the beam as all of
+        // them would have).
+        if skip_idle && idle(current) && ranked.iter().all(|&key| paths[ranking.arrival(key)].idx as usize == current) {
+            let mut to = current + 1;
+            while idle(to) {
+                to += 1;
+            }
+            next.extend(ranked.iter().map(|&key| {
+                let mut path = paths[ranking.arrival(key)];
+                path.close_chunk();
+                path.idx = to as u32;
+                path
+            }));
+            current = to;
+            continue;
+        }
         for &key in ranked.iter() {
-            let mut path = paths[ranking.arrival(key)];
+            let slot = ranking.arrival(key);
+            let mut path = paths[slot];
+            if path.pending != NO_MATCH {
+                // Ranked into the beam: its match joins the arena and its bits are written (once).
+                arena.push((path.pending, path.chain));
+                path.chain = (arena.len() - 1) as u32;
+                let parent = path.used_at as usize;
+                path.used_at = pool.len() as u32;
+                pool.extend_from_within(parent..parent + stride);
+                let at = path.used_at as usize;
+                bits.set_used(&mut pool[at..at + stride], &cands.matches[path.pending as usize]);
+                path.pending = NO_MATCH;
+                paths[slot] = path;
+            }
             let used_at = path.used_at as usize;
             if current == n2 {
                 path.close_chunk();
@@ -564,13 +625,8 @@ where
                     continue;
                 }
                 let mut branch = path;
-                arena.push((first + k as u32, branch.chain));
-                branch.chain = (arena.len() - 1) as u32;
+                branch.pending = first + k as u32;
                 branch.extend(m, w);
-                branch.used_at = pool.len() as u32;
-                pool.extend_from_within(used_at..used_at + stride);
-                let at = branch.used_at as usize;
-                bits.set_used(&mut pool[at..at + stride], m);
                 next.push(branch);
                 // The jar adds the distance to the parent path, not to the branch.
                 path.distance += m.start.abs_diff(m.match_start) as u64;
@@ -585,6 +641,7 @@ where
                 next.push(paths[ranking.arrival(key)]);
             }
         }
+        current += 1;
     }
     let best = next.iter().enumerate().min_by_key(|&(i, p)| ranking.key(p, i)).map_or(Path::START, |(_, p)| *p);
     *buffers.ranked() = ranked;
@@ -661,6 +718,72 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn passing_idle_positions_at_once_changes_no_alignment() {
+        // Exact, stem and multi-word paraphrase matches among repeated words, words the other text lacks
+        // (idle positions, in stretches, some inside a paraphrase's span), and narrow beams, so that ties,
+        // truncation and open chunks all occur.
+        let mut table = super::super::ParaphraseTable::empty();
+        for (phrase, para) in [
+            (&["heart", "is", "normal"][..], &["normal", "heart"][..]),
+            (&["no", "effusion"], &["clear"]),
+            (&["lung", "clear"], &["lungs"]),
+            (&["pleural", "effusion", "seen"], &["effusions", "xray"]),
+            (&["normal", "heart", "size"], &["heart", "is", "normal"]),
+            (&["stable", "chest"], &["no", "effusion", "seen"]),
+        ] {
+            table.push(phrase, para);
+            table.push(para, phrase);
+        }
+        let res = MeteorResources::from_parts("the\na\nof\nis\nno\n", "", None, Some(table)).unwrap();
+        // Ten words both texts draw from, then five only the test and five only the reference use.
+        let vocabulary = [
+            "the",
+            "heart",
+            "is",
+            "normal",
+            "no",
+            "effusion",
+            "lung",
+            "clear",
+            "pleural",
+            "a",
+            "hearts",
+            "effusions",
+            "xray",
+            "seen",
+            "of",
+            "lungs",
+            "size",
+            "sized",
+            "stable",
+            "chest",
+        ];
+        let mut compared = 0;
+        for seed in 0..1500u64 {
+            let text = |side: u64| -> Vec<String> {
+                let len = 1 + splitmix64(seed, side) % 30;
+                (0..len)
+                    .map(|k| {
+                        let r = splitmix64(seed, 1000 * side + k) as usize;
+                        let at = if r.is_multiple_of(3) { 5 + 5 * side as usize + r / 3 % 5 } else { r / 3 % 10 };
+                        vocabulary[at].to_string()
+                    })
+                    .collect()
+            };
+            let (test, reference) = (PreparedText::new(&text(1), &res), PreparedText::new(&text(2), &res));
+            for beam in [1, 2, 5, 40] {
+                let params = MeteorParams { beam, ..MeteorParams::default() };
+                let skipping = align_with(&test, &reference, &res, &params, true);
+                let stepping = align_with(&test, &reference, &res, &params, false);
+                assert_eq!(skipping.matches, stepping.matches, "seed {seed}, beam {beam}");
+                assert_eq!(skipping.stats, stepping.stats, "seed {seed}, beam {beam}");
+                compared += usize::from(!stepping.matches.is_empty());
+            }
+        }
+        assert!(compared > 3000, "{compared} alignments with matches");
     }
 
     #[test]
