@@ -246,8 +246,17 @@ impl Projector {
                 let row: Vec<Ray> = (r * w..(r + 1) * w).map(ray_at).collect();
                 match renderer {
                     Renderer::Siddon => {
-                        for (px, ray) in img.iter_mut().zip(&row) {
-                            *px = project::siddon_ray(ray, self.dims, &self.values, extent) as f32;
+                        // Rays in pairs, walked in lockstep (see `project::siddon_ray_pair`).
+                        for (px, ray) in img.chunks_mut(2).zip(row.chunks(2)) {
+                            if let [r0, r1] = ray {
+                                let v = project::siddon_ray_pair([r0, r1], self.dims, &self.values, extent);
+                                px[0] = v[0] as f32;
+                                px[1] = v[1] as f32;
+                            } else {
+                                for (p, r) in px.iter_mut().zip(ray) {
+                                    *p = project::siddon_ray(r, self.dims, &self.values, extent) as f32;
+                                }
+                            }
                         }
                     }
                     Renderer::Trilinear { samples } => {

@@ -174,48 +174,65 @@ impl RunWalk {
         Some(walk)
     }
 
+    /// Where the walk starts.
+    #[inline(always)]
+    fn start(&self) -> RunCursor {
+        RunCursor { idx: self.idx, next: self.next, a: self.a_in, slab: 0, lin: self.lin0, done: false }
+    }
+
+    /// The run at `at`, advancing `at` past it (and marking it done after the last run).
+    #[inline(always)]
+    fn step(&self, at: &mut RunCursor) -> Run {
+        let [next_b, next_c] = at.next;
+        let t = min(min(next_b, next_c), self.a_out);
+        // The slab holding `t` (never behind the current one, nor past the last).
+        let slab_t = (((t - self.plane0) * self.inv_h) as i64).clamp(at.slab, self.slabs - 1);
+        // Min and max, not branches (which the data would mispredict): a run within one slab has
+        // `first_end == t` and so `last_len == 0`.
+        let first_end = min(self.plane0 + (at.slab + 1) as f64 * self.h, t);
+        let last_start = max(self.plane0 + slab_t as f64 * self.h, first_end);
+        let run = Run {
+            first: at.lin,
+            stride: self.dlin_m,
+            count: (slab_t - at.slab) as usize + 1,
+            first_len: first_end - at.a,
+            last_len: t - last_start,
+        };
+        at.lin += (slab_t - at.slab) * self.dlin_m;
+        at.slab = slab_t;
+        at.a = t;
+        let (cross_b, cross_c) = (i64::from(next_b <= t), i64::from(next_c <= t));
+        at.idx[0] += cross_b * self.dir[0];
+        at.idx[1] += cross_c * self.dir[1];
+        at.lin += cross_b * self.dlin[0] + cross_c * self.dlin[1];
+        at.next[0] += keep_if(self.step[0], cross_b != 0);
+        at.next[1] += keep_if(self.step[1], cross_c != 0);
+        // The end, or leaving through a side face (at `a_out` up to rounding).
+        let [ib, ic] = at.idx;
+        at.done = t >= self.a_out || ib < 0 || ib >= self.n[0] || ic < 0 || ic >= self.n[1];
+        run
+    }
+
     /// Calls `visit` with each run, in ray order.
     #[inline(always)]
     fn runs(&self, mut visit: impl FnMut(Run)) {
-        let [mut ib, mut ic] = self.idx;
-        let [mut next_b, mut next_c] = self.next;
-        let mut a = self.a_in;
-        let mut slab = 0i64; // main-axis slabs from the entry
-        let mut lin = self.lin0;
-        loop {
-            let t = min(min(next_b, next_c), self.a_out);
-            // The slab holding `t` (never behind the current one, nor past the last).
-            let slab_t = (((t - self.plane0) * self.inv_h) as i64).clamp(slab, self.slabs - 1);
-            // Min and max, not branches (which the data would mispredict): a run within one slab has
-            // `first_end == t` and so `last_len == 0`.
-            let first_end = min(self.plane0 + (slab + 1) as f64 * self.h, t);
-            let last_start = max(self.plane0 + slab_t as f64 * self.h, first_end);
-            let run = Run {
-                first: lin,
-                stride: self.dlin_m,
-                count: (slab_t - slab) as usize + 1,
-                first_len: first_end - a,
-                last_len: t - last_start,
-            };
-            visit(run);
-            lin += (slab_t - slab) * self.dlin_m;
-            slab = slab_t;
-            a = t;
-            if t >= self.a_out {
-                return;
-            }
-            let (cross_b, cross_c) = (i64::from(next_b <= t), i64::from(next_c <= t));
-            ib += cross_b * self.dir[0];
-            ic += cross_c * self.dir[1];
-            lin += cross_b * self.dlin[0] + cross_c * self.dlin[1];
-            next_b += keep_if(self.step[0], cross_b != 0);
-            next_c += keep_if(self.step[1], cross_c != 0);
-            // Leaving through a side face (at `a_out` up to rounding).
-            if ib < 0 || ib >= self.n[0] || ic < 0 || ic >= self.n[1] {
-                return;
-            }
+        let mut at = self.start();
+        while !at.done {
+            visit(self.step(&mut at));
         }
     }
+}
+
+/// Where a [`RunWalk`] is: the other two axes' voxel indices and α of their next crossings, the α reached,
+/// main-axis slabs from the entry, the linear index, and whether the last run was taken.
+#[derive(Debug, Clone, Copy)]
+struct RunCursor {
+    idx: [i64; 2],
+    next: [f64; 2],
+    a: f64,
+    slab: i64,
+    lin: i64,
+    done: bool,
 }
 
 /// Sum of the `count` values after `first` along a column, `stride` apart (`stride` may be negative; `first`
@@ -262,21 +279,49 @@ pub fn traverse(r: &Ray, dims: [usize; 3], extent: Extent, mut visit: impl FnMut
     });
 }
 
+/// A run's share of a line integral (before the factor `L`): its end voxels over their lengths, the
+/// voxels between over the whole slab length `whole`.
+#[inline(always)]
+fn run_integral(values: &[f32], run: Run, whole: f64) -> f64 {
+    let value = |lin: i64| f64::from(values[lin as usize]);
+    // A one-voxel run has `last == first` and `last_len == 0`.
+    let last = run.first + (run.count as i64 - 1) * run.stride;
+    run.first_len * value(run.first)
+        + run.last_len * value(last)
+        + whole * column_sum(values, run.first, run.stride, run.count.saturating_sub(2))
+}
+
 /// Siddon line integral of `values` along the ray: `L·Σ Δα·v`.
 pub fn siddon_ray(r: &Ray, dims: [usize; 3], values: &[f32], extent: Extent) -> f64 {
     let Some(walk) = RunWalk::new(r, dims, extent) else { return 0.0 };
     // Every voxel inside a run is crossed over the α distance between main-axis planes.
-    let whole = walk.h;
     let mut sum = 0.0;
-    walk.runs(|run| {
-        let value = |lin: i64| f64::from(values[lin as usize]);
-        // A one-voxel run has `last == first` and `last_len == 0`.
-        let last = run.first + (run.count as i64 - 1) * run.stride;
-        sum += run.first_len * value(run.first)
-            + run.last_len * value(last)
-            + whole * column_sum(values, run.first, run.stride, run.count.saturating_sub(2));
-    });
+    walk.runs(|run| sum += run_integral(values, run, walk.h));
     r.length_mm * sum
+}
+
+/// [`siddon_ray`] of two rays, walked in lockstep (a run of one, then a run of the other): neither walk
+/// waits on the other's loads or decisions, so the processor overlaps them (measured faster than one ray
+/// at a time, and than three or four in lockstep). Each sum is added in its own ray's order, so the results
+/// are those of [`siddon_ray`].
+pub fn siddon_ray_pair(r: [&Ray; 2], dims: [usize; 3], values: &[f32], extent: Extent) -> [f64; 2] {
+    let (Some(a), Some(b)) = (RunWalk::new(r[0], dims, extent), RunWalk::new(r[1], dims, extent)) else {
+        return r.map(|ray| siddon_ray(ray, dims, values, extent));
+    };
+    let (mut at_a, mut at_b) = (a.start(), b.start());
+    let (mut sum_a, mut sum_b) = (0.0, 0.0);
+    while !at_a.done && !at_b.done {
+        let (run_a, run_b) = (a.step(&mut at_a), b.step(&mut at_b));
+        sum_a += run_integral(values, run_a, a.h);
+        sum_b += run_integral(values, run_b, b.h);
+    }
+    while !at_a.done {
+        sum_a += run_integral(values, a.step(&mut at_a), a.h);
+    }
+    while !at_b.done {
+        sum_b += run_integral(values, b.step(&mut at_b), b.h);
+    }
+    [r[0].length_mm * sum_a, r[1].length_mm * sum_b]
 }
 
 /// Per-label Siddon integrals: `out[label] += L·Δα·v` for the label of each segment's voxel (`values`
@@ -436,6 +481,9 @@ mod tests {
         let dims = [9usize, 6, 7];
         let values: Vec<f32> = (0..dims.iter().product()).map(|_| uniform() as f32).collect();
         let mut checked = 0;
+        // The last ray of each extent, and its sum.
+        let mut previous: [Option<(Ray, f64)>; 2] = [None, None];
+        let mut paired = 0;
         for k in 0..4000 {
             // Endpoints inside and around the volume, so rays enter through every face, start or end inside,
             // run along any main axis in either direction, and some miss.
@@ -458,7 +506,15 @@ mod tests {
             traverse(&r, dims, extent, |v, da| total += da * f64::from(values[v]));
             assert!((r.length_mm * total - want).abs() <= 1e-9 * want.abs().max(1e-3), "ray {k}: traverse");
             checked += usize::from(want > 0.0);
+            // In lockstep with the previous ray of the same extent: the same sums, to the bit.
+            if let Some((p, p_sum)) = previous[k % 2] {
+                assert_eq!(siddon_ray_pair([&p, &r], dims, &values, extent), [p_sum, got], "rays {k} and before");
+                assert_eq!(siddon_ray_pair([&r, &p], dims, &values, extent), [got, p_sum], "rays before and {k}");
+                paired += usize::from(p_sum > 0.0 && got > 0.0);
+            }
+            previous[k % 2] = Some((r, got));
         }
+        assert!(paired > 300, "{paired} pairs of rays that both met the volume");
         assert!(checked > 1000, "{checked} rays met the volume");
     }
 
