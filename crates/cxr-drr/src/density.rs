@@ -23,7 +23,10 @@ pub fn diffdrr_density(hu: &[f32], bone_multiplier: f64) -> Vec<f32> {
     };
     let (lo, hi) = hu
         .par_iter()
-        .map(|&h| (map(h), map(h)))
+        .map(|&h| {
+            let v = map(h);
+            (v, v)
+        })
         .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |(l, u), (a, b)| (l.min(a), u.max(b)));
     let span = hi - lo;
     hu.par_iter().map(|&h| if span > 0.0 { ((map(h) - lo) / span) as f32 } else { 0.0 }).collect()

@@ -46,6 +46,8 @@ pub enum DrrError {
     LabelGrid { ct_dims: [usize; 3], label_dims: [usize; 3] },
     #[error("the CT volume is empty")]
     Empty,
+    #[error("the {what} holds {values} values but its grid {dims:?} needs {needed}: the volume was built wrongly")]
+    Size { what: &'static str, values: usize, dims: [usize; 3], needed: usize },
     #[error("the CT's orientation matrix is singular")]
     Singular,
     #[error("label values must be whole numbers from 0 to 65535 (found {0})")]
@@ -145,12 +147,23 @@ impl Projector {
         if ct.data.is_empty() {
             return Err(DrrError::Empty);
         }
+        // Every index the projectors compute is inside the grid; the data must fill it exactly.
+        let needed = ct.dims.iter().product::<usize>();
+        let fills = |what, values: usize| {
+            if values == needed {
+                Ok(())
+            } else {
+                Err(DrrError::Size { what, values, dims: ct.dims, needed })
+            }
+        };
+        fills("CT", ct.data.len())?;
         let labels = match labels {
             None => None,
             Some(l) => {
                 if !ct.same_grid(l) {
                     return Err(DrrError::LabelGrid { ct_dims: ct.dims, label_dims: l.dims });
                 }
+                fills("label volume", l.data.len())?;
                 let mut out = Vec::with_capacity(l.data.len());
                 for &v in &l.data {
                     if !(0.0..=65535.0).contains(&v) || v.fract() != 0.0 {

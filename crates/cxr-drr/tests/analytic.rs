@@ -111,6 +111,19 @@ fn a_pose_that_misses_gives_an_empty_image() {
 }
 
 #[test]
+fn data_that_does_not_fill_the_grid_is_an_error() {
+    let ct =
+        |n: usize| Volume { dims: [4, 4, 4], data: vec![100.0f32; n], affine: unit_affine([1.0; 3]), source: None };
+    for n in [63, 65] {
+        let err = Projector::new(&ct(n), None, Mode::physical()).unwrap_err().to_string();
+        assert!(err.contains(&format!("holds {n} values")) && err.contains("needs 64"), "{err}");
+    }
+    let labels = ct(60);
+    let err = Projector::new(&ct(64), Some(&labels), Mode::physical()).unwrap_err().to_string();
+    assert!(err.starts_with("the label volume holds 60 values"), "{err}");
+}
+
+#[test]
 fn orientation_sanity_on_the_real_ct() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let (ct, _) = cxr_io::nifti::read_nifti(&data.join("small_ct.nii.gz")).unwrap();
