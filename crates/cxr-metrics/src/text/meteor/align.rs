@@ -335,89 +335,103 @@ fn align_with(
 ) -> Alignment {
     let (n1, n2) = (test.len(), reference.len());
     let (keys1, keys2) = (&test.hashes, &reference.hashes);
-    let mut found: Vec<Match> = Vec::new();
     let single = |module: u8, j: usize, i: usize| Match { module, start: j, len: 1, match_start: i, match_len: 1 };
 
     // Identical sentences need exact matches only (the jar's guard against beam-search errors).
     let identical = keys1 == keys2;
-
-    // Exact.
+    // Test positions as bit masks, 64 to a word: the modules' word-pair tests become a few vector compares
+    // per reference word.
+    let mask_words = n1.div_ceil(64);
+    // Word pairs sharing a synset (bit `i` of row `j`): a merge of the two texts' (synset, position) lists.
+    let mut shares: Vec<u64> = Vec::new();
+    if !identical && res.synonyms.is_some() {
+        shares.resize(n2 * mask_words, 0);
+        let (a, b) = (&reference.by_synset, &test.by_synset);
+        let (mut x, mut y) = (0, 0);
+        while x < a.len() && y < b.len() {
+            match a[x].0.cmp(&b[y].0) {
+                std::cmp::Ordering::Less => x += 1,
+                std::cmp::Ordering::Greater => y += 1,
+                std::cmp::Ordering::Equal => {
+                    let set = a[x].0;
+                    let y_end = y + b[y..].iter().take_while(|e| e.0 == set).count();
+                    while x < a.len() && a[x].0 == set {
+                        let row = a[x].1 as usize * mask_words;
+                        for &(_, i) in &b[y..y_end] {
+                            shares[row + i as usize / 64] |= 1 << (i % 64);
+                        }
+                        x += 1;
+                    }
+                    y = y_end;
+                }
+            }
+        }
+    }
+    // Paraphrase: phrases of the reference found in the test, then phrases of the test in the reference.
+    let mut para: Vec<Match> = Vec::new();
+    if let (false, Some(pt)) = (identical, &res.paraphrases) {
+        // Every (phrase start, phrase length, paraphrase start, paraphrase length) of `from`'s phrases whose
+        // paraphrase occurs in `to`, in the jar's order: by phrase start, then phrase, then position.
+        let each = |from: &PreparedText, to: &PreparedText, f: &mut dyn FnMut(usize, usize, usize, usize)| {
+            for &(start, len, p) in &from.phrases {
+                let words = pt.paraphrase(p);
+                let Some(&first) = words.first() else { continue };
+                let at = &to.para_positions;
+                for &(_, pos) in at[at.partition_point(|&(w, _)| w < first)..].iter().take_while(|&&(w, _)| w == first)
+                {
+                    if to.occurs_at(pos as usize, words) {
+                        f(start as usize, len as usize, pos as usize, words.len());
+                    }
+                }
+            }
+        };
+        each(reference, test, &mut |j, len, i, match_len| {
+            para.push(Match { module: 3, start: j, len, match_start: i, match_len })
+        });
+        each(test, reference, &mut |i, match_len, j, len| {
+            para.push(Match { module: 3, start: j, len, match_start: i, match_len })
+        });
+        para.sort_by_key(|m| m.start);
+    }
+    // The candidates grouped by reference position, each group in the jar's order: exact (equal words), stem
+    // (different words, same stem), synonym (different words sharing a synset), then paraphrase, each in the
+    // order found.
+    let mut found: Vec<Match> = Vec::new();
+    let (mut equal, mut stem) = (vec![0u64; mask_words], vec![0u64; mask_words]);
+    let mut next_para = para.iter().peekable();
+    let push_bits = |found: &mut Vec<Match>, module: u8, j: usize, masks: &mut dyn Iterator<Item = u64>| {
+        for (c, mut bits) in masks.enumerate() {
+            while bits != 0 {
+                found.push(single(module, j, c * 64 + bits.trailing_zeros() as usize));
+                bits &= bits - 1;
+            }
+        }
+    };
     for j in 0..n2 {
-        for i in 0..n1 {
-            if keys1[i] == keys2[j] {
-                found.push(single(0, j, i));
+        let (key, stem_key) = (keys2[j], reference.stems[j]);
+        for (c, (e, st)) in equal.iter_mut().zip(&mut stem).enumerate() {
+            let range = c * 64..n1.min(c * 64 + 64);
+            let (mut eq_bits, mut stem_bits) = (0u64, 0u64);
+            for (b, (&k, &s)) in keys1[range.clone()].iter().zip(&test.stems[range]).enumerate() {
+                eq_bits |= u64::from(k == key) << b;
+                stem_bits |= u64::from(s == stem_key) << b;
             }
+            *e = eq_bits;
+            *st = stem_bits & !eq_bits;
+        }
+        push_bits(&mut found, 0, j, &mut equal.iter().copied());
+        if !identical {
+            push_bits(&mut found, 1, j, &mut stem.iter().copied());
+            if !shares.is_empty() {
+                let row = &shares[j * mask_words..(j + 1) * mask_words];
+                push_bits(&mut found, 2, j, &mut row.iter().zip(&equal).map(|(s, e)| s & !e));
+            }
+        }
+        while let Some(m) = next_para.next_if(|m| m.start == j) {
+            found.push(*m);
         }
     }
-    if !identical {
-        // Stem: different words, same stem. Synonym: different words sharing a synset.
-        for j in 0..n2 {
-            for i in 0..n1 {
-                if test.stems[i] == reference.stems[j] && keys1[i] != keys2[j] {
-                    found.push(single(1, j, i));
-                }
-            }
-        }
-        if res.synonyms.is_some() {
-            // Word pairs sharing a synset: a merge of the two texts' (synset, position) lists.
-            let mut shares = vec![false; n1 * n2];
-            let (a, b) = (&reference.by_synset, &test.by_synset);
-            let (mut x, mut y) = (0, 0);
-            while x < a.len() && y < b.len() {
-                match a[x].0.cmp(&b[y].0) {
-                    std::cmp::Ordering::Less => x += 1,
-                    std::cmp::Ordering::Greater => y += 1,
-                    std::cmp::Ordering::Equal => {
-                        let set = a[x].0;
-                        let y_end = y + b[y..].iter().take_while(|e| e.0 == set).count();
-                        while x < a.len() && a[x].0 == set {
-                            let j = a[x].1 as usize;
-                            for &(_, i) in &b[y..y_end] {
-                                shares[j * n1 + i as usize] = true;
-                            }
-                            x += 1;
-                        }
-                        y = y_end;
-                    }
-                }
-            }
-            for j in 0..n2 {
-                for i in 0..n1 {
-                    if shares[j * n1 + i] && keys1[i] != keys2[j] {
-                        found.push(single(2, j, i));
-                    }
-                }
-            }
-        }
-        // Paraphrase: phrases of the reference found in the test, then phrases of the test in the reference.
-        if let Some(pt) = &res.paraphrases {
-            // Every (phrase start, phrase length, paraphrase start, paraphrase length) of `from`'s phrases whose
-            // paraphrase occurs in `to`, in the jar's order: by phrase start, then phrase, then position.
-            let each = |from: &PreparedText, to: &PreparedText, f: &mut dyn FnMut(usize, usize, usize, usize)| {
-                for &(start, len, p) in &from.phrases {
-                    let words = pt.paraphrase(p);
-                    let Some(&first) = words.first() else { continue };
-                    let at = &to.para_positions;
-                    for &(_, pos) in
-                        at[at.partition_point(|&(w, _)| w < first)..].iter().take_while(|&&(w, _)| w == first)
-                    {
-                        if to.occurs_at(pos as usize, words) {
-                            f(start as usize, len as usize, pos as usize, words.len());
-                        }
-                    }
-                }
-            };
-            each(reference, test, &mut |j, len, i, match_len| {
-                found.push(Match { module: 3, start: j, len, match_start: i, match_len })
-            });
-            each(test, reference, &mut |i, match_len, j, len| {
-                found.push(Match { module: 3, start: j, len, match_start: i, match_len })
-            });
-        }
-    }
-    // Grouped by reference position, each group in the order found (a stable sort), and how many candidates
-    // cover each word.
-    found.sort_by_key(|m| m.start);
+    // How many candidates cover each word.
     let mut cov1 = vec![0u32; n1];
     let mut cov2 = vec![0u32; n2];
     let mut starts = vec![0u32; n2 + 1];
@@ -501,10 +515,17 @@ thread_local! {
     static SEARCH: std::cell::RefCell<SearchBuffers> = std::cell::RefCell::default();
 }
 
-/// Keeps the first `beam` keys, sorted: each is inserted into the sorted prefix unless it ranks below a
-/// full beam, so a step costs at most `beam` moves per path. Keys are unique (arrivals differ), so this is
-/// the order of a full sort.
+/// Keeps the first `beam` keys, sorted. Keys are unique (arrivals differ), so this is the order of a full
+/// sort. Steps that keep most of their paths insert each into the sorted prefix (at most `beam` moves
+/// each, few when the paths arrive nearly in order); branching steps, which drop most, select the best
+/// `beam` first and sort only those.
 fn rank<K: Copy + Ord>(ranked: &mut Vec<K>, beam: usize) {
+    if ranked.len() > beam + beam / 2 && beam > 0 {
+        ranked.select_nth_unstable(beam - 1);
+        ranked.truncate(beam);
+        ranked.sort_unstable();
+        return;
+    }
     let mut len = 0;
     for k in 0..ranked.len() {
         let e = ranked[k];

@@ -247,7 +247,7 @@ impl Meteor {
         // and its words are interned: word ids index everything looked up per word.
         let distinct: Vec<&str> = texts.iter().copied().collect::<FxHashSet<&str>>().into_iter().collect();
         let normalized: Vec<String> = distinct.par_iter().map(|t| normalized(&resources.nonbreaking, t)).collect();
-        let interned = resources::Interned::new(normalized.iter().map(|t| t.split_whitespace()));
+        let interned = resources::Interned::of_texts(&normalized);
         let keep = PhraseFilter::from_interned(&interned.words, &interned.texts);
         // WordNet (for the texts' words) and the paraphrase table do not depend on each other.
         let word_set: FxHashSet<&str> = interned.words.iter().copied().collect();

@@ -197,6 +197,35 @@ impl<'a> Interned<'a> {
             .collect();
         Interned { words, texts }
     }
+
+    /// [`Interned::new`] of white-space separated texts, interned in parallel chunks and merged in order: the
+    /// same ids (first appearance), without one thread hashing every word of the corpus.
+    pub(crate) fn of_texts(texts: &'a [String]) -> Self {
+        use rayon::prelude::*;
+        let chunk = texts.len().div_ceil(4 * rayon::current_num_threads()).max(64);
+        let parts: Vec<Interned<'a>> =
+            texts.par_chunks(chunk).map(|c| Interned::new(c.iter().map(|t| t.split_whitespace()))).collect();
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut words = Vec::new();
+        let mut all = Vec::with_capacity(texts.len());
+        for part in parts {
+            let global: Vec<u32> = part
+                .words
+                .iter()
+                .map(|&w| {
+                    *ids.entry(w).or_insert_with(|| {
+                        words.push(w);
+                        words.len() as u32 - 1
+                    })
+                })
+                .collect();
+            all.extend(part.texts.into_iter().map(|mut t| {
+                t.iter_mut().for_each(|id| *id = global[*id as usize]);
+                t
+            }));
+        }
+        Interned { words, texts: all }
+    }
 }
 
 /// Which paraphrase entries can match a known set of texts. An entry matches only where its phrase occurs
@@ -714,6 +743,18 @@ impl Zip {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_interning_gives_the_serial_ids() {
+        // Enough texts for several chunks, words recurring across chunks and new ones in each.
+        let texts: Vec<String> =
+            (0..1000).map(|i| format!("w{} the w{} x{i} the w{}", i % 7, (i * 13) % 101, (i * 31) % 997)).collect();
+        let serial = Interned::new(texts.iter().map(|t| t.split_whitespace()));
+        let parallel = Interned::of_texts(&texts);
+        assert_eq!(parallel.words, serial.words);
+        assert_eq!(parallel.texts, serial.texts);
+        assert!(serial.words.len() > 1000, "the texts have many distinct words");
+    }
 
     #[test]
     fn morphology_follows_wordnet_rules() {
