@@ -320,7 +320,14 @@ impl Meteor {
 
 /// `-norm` normalisation, then lower-casing: the tokens METEOR scores, separated by single spaces.
 fn normalized(nonbreaking: &FxHashMap<String, Nonbreaking>, text: &str) -> String {
-    normalize(text.trim(), nonbreaking).to_lowercase()
+    let mut out = normalize(text.trim(), nonbreaking);
+    if out.is_ascii() {
+        // In place, without the copy `to_lowercase` makes (same result for ASCII).
+        out.make_ascii_lowercase();
+        out
+    } else {
+        out.to_lowercase()
+    }
 }
 
 /// [`normalized`], as tokens.

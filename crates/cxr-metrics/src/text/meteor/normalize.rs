@@ -116,7 +116,14 @@ pub fn normalize(line: &str, nonbreaking: &FxHashMap<String, Nonbreaking>) -> St
     // Letters, digits and spaces only (as PTB-tokenized text usually is): no rule below applies but the
     // white-space folding.
     if line.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') {
-        return line.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+        let mut out = String::with_capacity(line.len());
+        for word in line.split(' ').filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        return out;
     }
     // Separate every character that is not alphanumeric, white-space or one of . ' ` , - ‘ ’.
     let mut s: Vec<char> = Vec::with_capacity(line.len() + 16);
