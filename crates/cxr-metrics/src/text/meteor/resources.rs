@@ -296,6 +296,8 @@ pub struct ParaphraseTable {
     vocab: FxHashMap<String, u32>,
     /// (state, word) → next state; one map for the whole trie (no allocation per state).
     edges: FxHashMap<u64, u32>,
+    /// The root's edges by word id (`u32::MAX`: none): every walk starts there, most end after it.
+    root: Vec<u32>,
     /// Per state: the paraphrases of the phrase ending there.
     emit: Vec<Vec<u32>>,
     /// Every paraphrase's word ids, one after the other; paraphrase `i` is
@@ -310,6 +312,7 @@ impl ParaphraseTable {
         ParaphraseTable {
             vocab: FxHashMap::default(),
             edges: FxHashMap::default(),
+            root: Vec::new(),
             emit: vec![Vec::new()],
             paraphrase_words: Vec::new(),
             paraphrase_starts: vec![0],
@@ -357,7 +360,18 @@ impl ParaphraseTable {
         let mut s = 0usize;
         for &w in from {
             let n = self.emit.len() as u32;
-            let next = *self.edges.entry(edge(s, w)).or_insert(n);
+            let next = if s == 0 {
+                let at = w as usize;
+                if at >= self.root.len() {
+                    self.root.resize(at + 1, u32::MAX);
+                }
+                if self.root[at] == u32::MAX {
+                    self.root[at] = n;
+                }
+                self.root[at]
+            } else {
+                *self.edges.entry(edge(s, w)).or_insert(n)
+            };
             if next == n {
                 self.emit.push(Vec::new());
             }
@@ -423,7 +437,12 @@ impl ParaphraseTable {
     pub fn phrases_at_into(&self, words: &[Option<u32>], start: usize, out: &mut Vec<(usize, u32)>) {
         let mut s = 0usize;
         for (k, w) in words[start..].iter().enumerate() {
-            let Some(next) = w.and_then(|w| self.edges.get(&edge(s, w))) else { break };
+            let next = match w {
+                Some(w) if s == 0 => self.root.get(*w as usize).filter(|&&n| n != u32::MAX),
+                Some(w) => self.edges.get(&edge(s, *w)),
+                None => None,
+            };
+            let Some(next) = next else { break };
             s = *next as usize;
             out.extend(self.emit[s].iter().map(|&i| (k + 1, i)));
         }
