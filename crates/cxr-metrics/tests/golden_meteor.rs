@@ -118,7 +118,7 @@ fn the_paraphrase_index_gives_the_same_table_and_scores() {
     let (again, note) = Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap();
     assert!(note.contains("damaged") && note.contains("rebuilt"), "{note}");
     assert_eq!(len(&again), len(&direct));
-    std::fs::write(&idx, b"CXRMPX02 garbage").unwrap();
+    std::fs::write(&idx, b"CXRMPX03 garbage").unwrap();
     assert!(Meteor::load_for_cached(Path::new(RESOURCES), &texts, &cache).unwrap().1.contains("rebuilt"));
     // A damaged WordNet copy is passed over (and rebuilt): the scores stay the jar's.
     std::fs::write(file("meteor-synsets-").unwrap(), b"CXRMWN01 garbage").unwrap();
