@@ -157,7 +157,6 @@ impl ScoreOptions {
 /// PTB tokenizations of distinct texts, by text.
 pub type PtbTokens<'a> = cxr_core::hash::FxHashMap<&'a str, String>;
 
-/// Tokenizes each distinct text of `texts` once, in parallel (reference sets and hypotheses repeat
 /// A PTB-tokenized hypothesis as pycocoevalcap's METEOR wrapper sends it to the jar (`|||` and doubled
 /// spaces removed). Give these to [`Meteor::load_for`] too, so that its resources fit what is scored.
 pub fn meteor_hypothesis(ptb: &str) -> Cow<'_, str> {
@@ -168,6 +167,7 @@ pub fn meteor_hypothesis(ptb: &str) -> Cow<'_, str> {
     }
 }
 
+/// Tokenizes each distinct text of `texts` once, in parallel (reference sets and hypotheses repeat
 /// themselves, and several systems share one reference set).
 pub fn ptb_tokens<'a>(texts: impl IntoIterator<Item = &'a str>) -> PtbTokens<'a> {
     let distinct: cxr_core::hash::FxHashSet<&str> = texts.into_iter().collect();
