@@ -450,12 +450,20 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// Writes `text` gzipped as `dir/paraphrase-en.gz` (making `dir`).
+    fn gz_table(dir: &Path, text: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let table = dir.join("paraphrase-en.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&table, gz.finish().unwrap()).unwrap();
+        table
+    }
+
     /// Indexes a table of `n` entries `w{i} w{i+1} → v{i}` (2n + 1 distinct words) and checks that loading
     /// for some texts gives the table [`ParaphraseTable::read`] gives with the same filter, entry for entry.
     fn index_equals_reading(n: usize, expected_width: usize) {
         let dir = std::env::temp_dir().join(format!("cxr-index-width-{n}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let table = dir.join("paraphrase-en.gz");
         let mut text = String::new();
         for i in 0..n {
             text.push_str(&format!("0.5\nw{i} w{}\nv{i}\n", i + 1));
@@ -463,9 +471,7 @@ mod tests {
         // A phrase that several entries share, to check file order within a phrase, and an entry of one
         // distinct word (its second key is its key).
         text.push_str("0.25\nw3 w4\nv7\n0.125\nw5\nw5\n");
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(text.as_bytes()).unwrap();
-        std::fs::write(&table, gz.finish().unwrap()).unwrap();
+        let table = gz_table(&dir, &text);
         let last = n - 1;
         let texts = ["w3 w4 v7 and v3 w5".to_string(), format!("x w{last} w{n} y"), format!("v{last} w2 w3 w4")];
         let filter = PhraseFilter::new(texts.iter().map(|t| t.split_whitespace()));
@@ -502,15 +508,8 @@ mod tests {
     #[test]
     fn a_damaged_index_is_an_error_or_a_table_never_a_panic() {
         let dir = std::env::temp_dir().join(format!("cxr-index-damage-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let table = dir.join("paraphrase-en.gz");
-        let mut text = String::new();
-        for i in 0..300 {
-            text.push_str(&format!("0.5\nw{i} w{}\nv{i} w{}\n", i + 1, i % 7));
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(text.as_bytes()).unwrap();
-        std::fs::write(&table, gz.finish().unwrap()).unwrap();
+        let text: String = (0..300).map(|i| format!("0.5\nw{i} w{}\nv{i} w{}\n", i + 1, i % 7)).collect();
+        let table = gz_table(&dir, &text);
         let texts = ["w1 w2 v1 w1 and w3 w4", "v3 w3 w5 w6 v5 w5"];
         let filter = PhraseFilter::new(texts.iter().map(|t| t.split_whitespace()));
         let idx = index_path(&table, &dir).unwrap();
