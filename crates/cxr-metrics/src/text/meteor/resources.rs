@@ -205,26 +205,17 @@ impl<'a> Interned<'a> {
         let chunk = texts.len().div_ceil(4 * rayon::current_num_threads()).max(64);
         let parts: Vec<Interned<'a>> =
             texts.par_chunks(chunk).map(|c| Interned::new(c.iter().map(|t| t.split_whitespace()))).collect();
-        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut words = Vec::new();
+        // Interning the parts' word lists in order gives the corpus ids (first appearance); `global.texts[p]`
+        // maps part `p`'s ids to them.
+        let global = Interned::new(parts.iter().map(|p| p.words.iter().copied()));
         let mut all = Vec::with_capacity(texts.len());
-        for part in parts {
-            let global: Vec<u32> = part
-                .words
-                .iter()
-                .map(|&w| {
-                    *ids.entry(w).or_insert_with(|| {
-                        words.push(w);
-                        words.len() as u32 - 1
-                    })
-                })
-                .collect();
+        for (part, to_global) in parts.into_iter().zip(&global.texts) {
             all.extend(part.texts.into_iter().map(|mut t| {
-                t.iter_mut().for_each(|id| *id = global[*id as usize]);
+                t.iter_mut().for_each(|id| *id = to_global[*id as usize]);
                 t
             }));
         }
-        Interned { words, texts: all }
+        Interned { words: global.words, texts: all }
     }
 }
 
